@@ -1,0 +1,204 @@
+"""Field validators shared by the domain values; each raises ValidationError naming the field."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timezone
+from typing import Any, TypeVar
+
+import attrs
+
+from .errors import ValidationError, describe
+
+__all__ = [
+    "aware",
+    "aware_or_none",
+    "bool_",
+    "enum_",
+    "fail",
+    "identifier",
+    "int_range",
+    "optional_text",
+    "text",
+    "text_set",
+    "to_utc",
+    "to_utc_or_none",
+    "tuple_of",
+]
+
+E = TypeVar("E", bound=enum.Enum)
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def fail(owner: object, attribute: attrs.Attribute[Any], message: str) -> None:
+    """Raise a ValidationError for *attribute* of *owner*."""
+    raise ValidationError([(attribute.name, message)], what=type(owner).__name__)
+
+
+def to_utc(value: object) -> Any:
+    """Normalise an aware datetime to UTC; leave anything else for :func:`aware` to refuse."""
+    if (
+        isinstance(value, datetime)
+        and value.tzinfo is not timezone.utc
+        and value.tzinfo is not None
+        and value.utcoffset() is not None
+    ):
+        return value.astimezone(timezone.utc)
+    return value
+
+
+def to_utc_or_none(value: object) -> Any:
+    """Like :func:`to_utc`; ``None`` passes."""
+    return value if value is None else to_utc(value)
+
+
+def aware(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A timezone-aware datetime."""
+    if not isinstance(value, datetime):
+        fail(owner, attribute, f"expected an aware datetime, got {describe(value)}")
+    elif value.tzinfo is None or value.utcoffset() is None:
+        fail(owner, attribute, "naive datetime refused: give a timezone-aware datetime")
+
+
+def aware_or_none(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """``None`` or a timezone-aware datetime."""
+    if value is not None:
+        aware(owner, attribute, value)
+
+
+def text(max_length: int, *, min_length: int = 1) -> Validator:
+    """A str of *min_length* to *max_length* characters (after no stripping)."""
+
+    def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str):
+            fail(owner, attribute, f"expected a str, got {describe(value)}")
+        elif len(value) < min_length:
+            fail(owner, attribute, f"must not be empty (at least {min_length} character(s))")
+        elif len(value) > max_length:
+            fail(owner, attribute, f"too long: {len(value)} characters, at most {max_length}")
+        elif min_length and not value.strip():
+            fail(owner, attribute, "must not be blank")
+
+    return check
+
+
+def optional_text(max_length: int) -> Validator:
+    """``None`` or a non-blank str of at most *max_length* characters."""
+    inner = text(max_length)
+
+    def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            inner(owner, attribute, value)
+
+    return check
+
+
+def identifier(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An opaque id: a non-blank str of at most 200 characters without control characters."""
+    if not isinstance(value, str):
+        fail(owner, attribute, f"expected an id (str), got {describe(value)}")
+    elif not value or len(value) > 200 or not value.isprintable() or value != value.strip():
+        fail(
+            owner,
+            attribute,
+            "an id must be 1 to 200 printable characters without surrounding spaces",
+        )
+
+
+def enum_(cls: type[E]) -> Validator:
+    """A member of the enum *cls*."""
+    accepted = ", ".join(str(m.value) for m in cls)
+
+    def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            fail(owner, attribute, f"expected a {cls.__name__} (one of: {accepted})")
+
+    return check
+
+
+def bool_(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A bool."""
+    if not isinstance(value, bool):
+        fail(owner, attribute, f"expected a bool, got {describe(value)}")
+
+
+def int_range(low: int, high: int | None = None) -> Validator:
+    """An int (not a bool) in ``[low, high]``."""
+
+    def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            fail(owner, attribute, f"expected an int, got {describe(value)}")
+        elif value < low or (high is not None and value > high):
+            bound = f"{low} to {high}" if high is not None else f"at least {low}"
+            fail(owner, attribute, f"must be {bound}")
+
+    return check
+
+
+def number_range(low: float, high: float) -> Validator:
+    """A finite float or int in ``[low, high]``."""
+
+    def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            fail(owner, attribute, f"expected a number, got {describe(value)}")
+        elif not math.isfinite(value) or not low <= value <= high:
+            fail(owner, attribute, f"must be a finite number from {low} to {high}")
+
+    return check
+
+
+def tuple_of(kind: type | tuple[type, ...], *, max_items: int = 10_000) -> Validator:
+    """A tuple whose items are instances of *kind*."""
+    names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+
+    def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple):
+            fail(owner, attribute, f"expected a tuple of {names}, got {describe(value)}")
+            return
+        if len(value) > max_items:
+            fail(owner, attribute, f"too many items: {len(value)}, at most {max_items}")
+        for i, item in enumerate(value):
+            if not isinstance(item, kind):
+                fail(owner, attribute, f"item {i}: expected {names}, got {describe(item)}")
+
+    return check
+
+
+def text_set(max_length: int = 200, *, max_items: int = 1000) -> Validator:
+    """A frozenset of non-blank strs (codes or tags)."""
+
+    def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, frozenset):
+            fail(owner, attribute, f"expected a frozenset of str, got {describe(value)}")
+            return
+        if len(value) > max_items:
+            fail(owner, attribute, f"too many items: {len(value)}, at most {max_items}")
+        for item in value:
+            if not isinstance(item, str) or not item.strip() or len(item) > max_length:
+                fail(
+                    owner,
+                    attribute,
+                    f"every item must be a non-blank str of at most {max_length} characters",
+                )
+
+    return check
+
+
+def date_(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A date (not a datetime)."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        fail(owner, attribute, f"expected a date, got {describe(value)}")
+
+
+def frozen_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    """Convert lists to tuples, leave other values for the validator to judge."""
+    return tuple(value) if isinstance(value, list) else value  # type: ignore[return-value]
+
+
+def frozen_set(value: Iterable[Any]) -> frozenset[Any]:
+    """Convert sets, lists and tuples to frozensets, leave other values for the validator."""
+    if isinstance(value, (set, list, tuple)):
+        return frozenset(value)
+    return value  # type: ignore[return-value]

@@ -1,0 +1,591 @@
+"""Domain events: one frozen class per thing that can happen to a complaint.
+
+Every event carries the complaint id, its per-complaint ``sequence`` number (1 for the receipt,
+then 2, 3, … with no gaps), when it happened and who did it. A complaint is the fold of its
+events: ``replay(events) == complaint``. :func:`apply` is pure and checks that each event follows
+the complaint it is applied to.
+
+Workflow transitions emit a domain event carrying their data (e.g. :class:`DecisionMade`) and a
+:class:`StateChanged`; SLA clocks move only through the ``SlaClock*`` events, which carry the due
+and warning instants the SLA engine computed, so replay needs no calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final, TypeVar
+
+import attrs
+
+from . import _validate as v
+from .errors import ValidationError
+from .model import (
+    SHORT,
+    Assessment,
+    Classification,
+    Closure,
+    Complaint,
+    ComplaintDetails,
+    ContactMethod,
+    Decision,
+    Escalation,
+    EscalationKind,
+    Finding,
+    MilestoneClock,
+    Note,
+    Outcome,
+    Reply,
+    Satisfaction,
+    _check_warnings,
+    _utc_warnings,
+    unchecked_replace,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "AssessmentRevised",
+    "ComplainantReplied",
+    "ComplaintAcknowledged",
+    "ComplaintAssessed",
+    "ComplaintAssigned",
+    "ComplaintClassified",
+    "ComplaintClosed",
+    "ComplaintEscalated",
+    "ComplaintReceived",
+    "ComplaintReopened",
+    "ComplaintWithdrawn",
+    "DecisionCommunicated",
+    "DecisionMade",
+    "Event",
+    "FindingsRecorded",
+    "NoteAdded",
+    "PersonalDataErased",
+    "SatisfactionRecorded",
+    "SlaBreached",
+    "SlaClockPaused",
+    "SlaClockResumed",
+    "SlaClockStarted",
+    "SlaClockStopped",
+    "SlaWarningReached",
+    "StateChanged",
+    "apply",
+    "replay",
+]
+
+_optional = attrs.validators.optional
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Fields common to every event."""
+
+    complaint_id: str = attrs.field(validator=v.identifier)
+    sequence: int = attrs.field(validator=v.int_range(1))
+    occurred_at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
+    actor: str = attrs.field(validator=v.identifier)
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintReceived(Event):
+    """7.2: a complaint was received and given its reference; ``state`` is the initial state."""
+
+    reference: str = attrs.field(validator=v.identifier)
+    state: str = attrs.field(validator=v.text(SHORT))
+    details: ComplaintDetails = attrs.field(
+        validator=attrs.validators.instance_of(ComplaintDetails)
+    )
+    classification: Classification = attrs.field(
+        factory=Classification, validator=attrs.validators.instance_of(Classification)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class StateChanged(Event):
+    """A workflow transition moved the complaint from one state to another (7.3 tracking)."""
+
+    transition: str = attrs.field(validator=v.text(SHORT))
+    from_state: str = attrs.field(validator=v.text(SHORT))
+    to_state: str = attrs.field(validator=v.text(SHORT))
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintAcknowledged(Event):
+    """7.4: receipt was acknowledged to the complainant."""
+
+    method: ContactMethod | None = attrs.field(
+        default=None, validator=_optional(v.enum_(ContactMethod))
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintClassified(Event):
+    """8.2: the complaint's category or tags were set."""
+
+    classification: Classification = attrs.field(
+        validator=attrs.validators.instance_of(Classification)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintAssessed(Event):
+    """7.5: the initial assessment was recorded."""
+
+    assessment: Assessment = attrs.field(validator=attrs.validators.instance_of(Assessment))
+
+
+@attrs.frozen(kw_only=True)
+class AssessmentRevised(Event):
+    """7.5: the assessment was revised in the light of new information."""
+
+    assessment: Assessment = attrs.field(validator=attrs.validators.instance_of(Assessment))
+    reason: str = attrs.field(validator=v.text(SHORT * 10))
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintAssigned(Event):
+    """The complaint was assigned to a handler and/or team (4.12 accountability)."""
+
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    team: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+
+
+@attrs.frozen(kw_only=True)
+class NoteAdded(Event):
+    """A note was added to the case file."""
+
+    text: str = attrs.field(validator=v.text(200_000), repr=False)
+    internal: bool = attrs.field(default=True, validator=v.bool_)
+
+
+@attrs.frozen(kw_only=True)
+class FindingsRecorded(Event):
+    """7.6: investigation findings, root causes and corrective actions were recorded."""
+
+    summary: str = attrs.field(validator=v.text(200_000), repr=False)
+    root_causes: frozenset[str] = attrs.field(
+        default=frozenset(), converter=v.frozen_set, validator=v.text_set()
+    )
+    corrective_actions: tuple[str, ...] = attrs.field(
+        default=(), converter=v.frozen_tuple, validator=v.tuple_of(str, max_items=100)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class DecisionMade(Event):
+    """7.7: a decision on the complaint was made by ``actor``."""
+
+    outcome: Outcome = attrs.field(validator=v.enum_(Outcome))
+    reasons: str = attrs.field(validator=v.text(200_000), repr=False)
+    remedies: tuple[str, ...] = attrs.field(
+        default=(), converter=v.frozen_tuple, validator=v.tuple_of(str, max_items=100)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class DecisionCommunicated(Event):
+    """7.8: the latest decision was communicated to the complainant."""
+
+    method: ContactMethod | None = attrs.field(
+        default=None, validator=_optional(v.enum_(ContactMethod))
+    )
+    external_options_given: bool = attrs.field(default=False, validator=v.bool_)
+
+
+@attrs.frozen(kw_only=True)
+class ComplainantReplied(Event):
+    """The complainant accepted or rejected the decision."""
+
+    accepted: bool = attrs.field(validator=v.bool_)
+    comment: str | None = attrs.field(default=None, validator=v.optional_text(200_000), repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintEscalated(Event):
+    """The complaint went to internal review or external dispute resolution (ISO 10003)."""
+
+    kind: EscalationKind = attrs.field(validator=v.enum_(EscalationKind))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(200_000), repr=False)
+    provider: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintWithdrawn(Event):
+    """The complainant withdrew the complaint."""
+
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintClosed(Event):
+    """7.9: the complaint was closed."""
+
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintReopened(Event):
+    """A closed complaint was reopened."""
+
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(SHORT * 10))
+
+
+@attrs.frozen(kw_only=True)
+class SatisfactionRecorded(Event):
+    """8.3: the complainant's satisfaction with the handling was recorded."""
+
+    score: int = attrs.field(validator=v.int_range(1, 5))
+    comment: str | None = attrs.field(default=None, validator=v.optional_text(200_000), repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class PersonalDataErased(Event):
+    """4.10: the complainant's personal data was erased; the events keep no personal data."""
+
+
+@attrs.frozen(kw_only=True)
+class SlaClockStarted(Event):
+    """An SLA clock started, due at ``due_at`` with warnings at the given instants."""
+
+    milestone: str = attrs.field(validator=v.text(SHORT))
+    due_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    warnings: tuple[tuple[float, datetime], ...] = attrs.field(
+        default=(),
+        converter=_utc_warnings,
+        validator=_check_warnings,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SlaClockPaused(Event):
+    """An SLA clock was paused (e.g. while awaiting the complainant)."""
+
+    milestone: str = attrs.field(validator=v.text(SHORT))
+
+
+@attrs.frozen(kw_only=True)
+class SlaClockResumed(Event):
+    """A paused SLA clock resumed, with its due and warning instants moved by the pause."""
+
+    milestone: str = attrs.field(validator=v.text(SHORT))
+    due_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    warnings: tuple[tuple[float, datetime], ...] = attrs.field(
+        default=(),
+        converter=_utc_warnings,
+        validator=_check_warnings,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SlaClockStopped(Event):
+    """An SLA clock stopped: its milestone was met (or no longer applies)."""
+
+    milestone: str = attrs.field(validator=v.text(SHORT))
+
+
+@attrs.frozen(kw_only=True)
+class SlaWarningReached(Event):
+    """An SLA clock used up ``threshold`` of its target (e.g. 0.75)."""
+
+    milestone: str = attrs.field(validator=v.text(SHORT))
+    threshold: float = attrs.field(validator=v.number_range(0.0, 1.0))
+
+
+@attrs.frozen(kw_only=True)
+class SlaBreached(Event):
+    """An SLA clock passed its due instant before its milestone was met."""
+
+    milestone: str = attrs.field(validator=v.text(SHORT))
+
+
+EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
+    cls.__name__: cls
+    for cls in (
+        ComplaintReceived,
+        StateChanged,
+        ComplaintAcknowledged,
+        ComplaintClassified,
+        ComplaintAssessed,
+        AssessmentRevised,
+        ComplaintAssigned,
+        NoteAdded,
+        FindingsRecorded,
+        DecisionMade,
+        DecisionCommunicated,
+        ComplainantReplied,
+        ComplaintEscalated,
+        ComplaintWithdrawn,
+        ComplaintClosed,
+        ComplaintReopened,
+        SatisfactionRecorded,
+        PersonalDataErased,
+        SlaClockStarted,
+        SlaClockPaused,
+        SlaClockResumed,
+        SlaClockStopped,
+        SlaWarningReached,
+        SlaBreached,
+    )
+}
+"""Every concrete event class by its type name (the serialised discriminator)."""
+
+E = TypeVar("E", bound=Event)
+_Applier = Callable[[Complaint, Any], Mapping[str, Any]]
+_APPLIERS: dict[type[Event], _Applier] = {}
+
+
+def _applies(cls: type[E]) -> Callable[[Callable[[Complaint, E], Mapping[str, Any]]], None]:
+    def register(fn: Callable[[Complaint, E], Mapping[str, Any]]) -> None:
+        _APPLIERS[cls] = fn
+
+    return register
+
+
+def _refuse(event: Event, message: str) -> ValidationError:
+    return ValidationError(
+        [(type(event).__name__, message)], what=f"event sequence {event.sequence}"
+    )
+
+
+def _clock_index(complaint: Complaint, event: Event, milestone: str) -> int:
+    for i, clock in enumerate(complaint.clocks):
+        if clock.milestone == milestone:
+            return i
+    raise _refuse(event, f"no SLA clock {milestone!r} has started")
+
+
+def _with_clock(complaint: Complaint, index: int, clock: MilestoneClock) -> dict[str, Any]:
+    clocks = list(complaint.clocks)
+    clocks[index] = clock
+    return {"clocks": tuple(clocks)}
+
+
+@_applies(StateChanged)
+def _state_changed(c: Complaint, e: StateChanged) -> Mapping[str, Any]:
+    if e.from_state != c.state:
+        raise _refuse(e, f"leaves state {e.from_state!r} but the complaint is in {c.state!r}")
+    return {"state": e.to_state}
+
+
+@_applies(ComplaintAcknowledged)
+def _acknowledged(c: Complaint, e: ComplaintAcknowledged) -> Mapping[str, Any]:
+    return {"acknowledged_at": e.occurred_at}
+
+
+@_applies(ComplaintClassified)
+def _classified(c: Complaint, e: ComplaintClassified) -> Mapping[str, Any]:
+    return {"classification": e.classification}
+
+
+@_applies(ComplaintAssessed)
+def _assessed(c: Complaint, e: ComplaintAssessed) -> Mapping[str, Any]:
+    return {"assessment": e.assessment}
+
+
+@_applies(AssessmentRevised)
+def _revised(c: Complaint, e: AssessmentRevised) -> Mapping[str, Any]:
+    if c.assessment is None:
+        raise _refuse(e, "revises an assessment that was never recorded")
+    return {"assessment": e.assessment}
+
+
+@_applies(ComplaintAssigned)
+def _assigned(c: Complaint, e: ComplaintAssigned) -> Mapping[str, Any]:
+    return {"assignee": e.assignee, "team": e.team}
+
+
+@_applies(NoteAdded)
+def _note(c: Complaint, e: NoteAdded) -> Mapping[str, Any]:
+    note = Note(text=e.text, author=e.actor, at=e.occurred_at, internal=e.internal)
+    return {"notes": (*c.notes, note)}
+
+
+@_applies(FindingsRecorded)
+def _findings(c: Complaint, e: FindingsRecorded) -> Mapping[str, Any]:
+    finding = Finding(
+        summary=e.summary,
+        recorded_by=e.actor,
+        recorded_at=e.occurred_at,
+        root_causes=e.root_causes,
+        corrective_actions=e.corrective_actions,
+    )
+    return {"findings": (*c.findings, finding)}
+
+
+@_applies(DecisionMade)
+def _decided(c: Complaint, e: DecisionMade) -> Mapping[str, Any]:
+    decision = Decision(
+        outcome=e.outcome,
+        reasons=e.reasons,
+        decided_by=e.actor,
+        decided_at=e.occurred_at,
+        remedies=e.remedies,
+    )
+    return {"decisions": (*c.decisions, decision), "reply": None}
+
+
+@_applies(DecisionCommunicated)
+def _communicated(c: Complaint, e: DecisionCommunicated) -> Mapping[str, Any]:
+    if not c.decisions:
+        raise _refuse(e, "communicates a decision that was never made")
+    last = attrs.evolve(
+        c.decisions[-1],
+        communicated_at=e.occurred_at,
+        communicated_by=e.actor,
+        communication_method=e.method,
+        external_options_given=e.external_options_given,
+    )
+    return {"decisions": (*c.decisions[:-1], last)}
+
+
+@_applies(ComplainantReplied)
+def _replied(c: Complaint, e: ComplainantReplied) -> Mapping[str, Any]:
+    return {"reply": Reply(accepted=e.accepted, at=e.occurred_at, comment=e.comment)}
+
+
+@_applies(ComplaintEscalated)
+def _escalated(c: Complaint, e: ComplaintEscalated) -> Mapping[str, Any]:
+    escalation = Escalation(
+        kind=e.kind, at=e.occurred_at, by=e.actor, reason=e.reason, provider=e.provider
+    )
+    return {"escalations": (*c.escalations, escalation)}
+
+
+@_applies(ComplaintWithdrawn)
+def _withdrawn(c: Complaint, e: ComplaintWithdrawn) -> Mapping[str, Any]:
+    return {"closure": Closure(at=e.occurred_at, by=e.actor, reason=e.reason, withdrawn=True)}
+
+
+@_applies(ComplaintClosed)
+def _closed(c: Complaint, e: ComplaintClosed) -> Mapping[str, Any]:
+    return {"closure": Closure(at=e.occurred_at, by=e.actor, reason=e.reason)}
+
+
+@_applies(ComplaintReopened)
+def _reopened(c: Complaint, e: ComplaintReopened) -> Mapping[str, Any]:
+    return {"closure": None, "reopened": c.reopened + 1}
+
+
+@_applies(SatisfactionRecorded)
+def _satisfaction(c: Complaint, e: SatisfactionRecorded) -> Mapping[str, Any]:
+    return {"satisfaction": Satisfaction(score=e.score, at=e.occurred_at, comment=e.comment)}
+
+
+@_applies(PersonalDataErased)
+def _erased(c: Complaint, e: PersonalDataErased) -> Mapping[str, Any]:
+    return {"personal_data_erased": True}
+
+
+@_applies(SlaClockStarted)
+def _clock_started(c: Complaint, e: SlaClockStarted) -> Mapping[str, Any]:
+    clock = MilestoneClock(
+        milestone=e.milestone, started_at=e.occurred_at, due_at=e.due_at, warnings=e.warnings
+    )
+    others = tuple(k for k in c.clocks if k.milestone != e.milestone)
+    return {"clocks": (*others, clock)}
+
+
+@_applies(SlaClockPaused)
+def _clock_paused(c: Complaint, e: SlaClockPaused) -> Mapping[str, Any]:
+    i = _clock_index(c, e, e.milestone)
+    clock = c.clocks[i]
+    if not clock.running:
+        raise _refuse(e, f"pauses SLA clock {e.milestone!r}, which is not running")
+    return _with_clock(c, i, attrs.evolve(clock, paused_since=e.occurred_at))
+
+
+@_applies(SlaClockResumed)
+def _clock_resumed(c: Complaint, e: SlaClockResumed) -> Mapping[str, Any]:
+    i = _clock_index(c, e, e.milestone)
+    clock = c.clocks[i]
+    if clock.paused_since is None or clock.stopped_at is not None:
+        raise _refuse(e, f"resumes SLA clock {e.milestone!r}, which is not paused")
+    resumed = attrs.evolve(
+        clock,
+        pauses=(*clock.pauses, (clock.paused_since, e.occurred_at)),
+        paused_since=None,
+        due_at=e.due_at,
+        warnings=e.warnings,
+    )
+    return _with_clock(c, i, resumed)
+
+
+@_applies(SlaClockStopped)
+def _clock_stopped(c: Complaint, e: SlaClockStopped) -> Mapping[str, Any]:
+    i = _clock_index(c, e, e.milestone)
+    clock = c.clocks[i]
+    if clock.stopped_at is not None:
+        raise _refuse(e, f"stops SLA clock {e.milestone!r}, which already stopped")
+    changes: dict[str, Any] = {"stopped_at": e.occurred_at}
+    if clock.paused_since is not None:
+        changes["pauses"] = (*clock.pauses, (clock.paused_since, e.occurred_at))
+        changes["paused_since"] = None
+    return _with_clock(c, i, attrs.evolve(clock, **changes))
+
+
+@_applies(SlaWarningReached)
+def _warning(c: Complaint, e: SlaWarningReached) -> Mapping[str, Any]:
+    i = _clock_index(c, e, e.milestone)
+    clock = c.clocks[i]
+    if e.threshold in clock.warnings_reached:
+        raise _refuse(e, f"warning {e.threshold} of {e.milestone!r} was already reached")
+    reached = (*clock.warnings_reached, float(e.threshold))
+    return _with_clock(c, i, attrs.evolve(clock, warnings_reached=reached))
+
+
+@_applies(SlaBreached)
+def _breached(c: Complaint, e: SlaBreached) -> Mapping[str, Any]:
+    i = _clock_index(c, e, e.milestone)
+    clock = c.clocks[i]
+    if clock.breached_at is not None:
+        raise _refuse(e, f"SLA clock {e.milestone!r} was already breached")
+    return _with_clock(c, i, attrs.evolve(clock, breached_at=e.occurred_at))
+
+
+def apply(complaint: Complaint | None, event: Event) -> Complaint:
+    """Return the complaint after *event*; *complaint* is ``None`` only for the receipt.
+
+    Raises :class:`ValidationError` when the event does not follow the complaint: wrong id,
+    a sequence number that is not ``version + 1``, or a fact that contradicts the state.
+    """
+    if isinstance(event, ComplaintReceived):
+        if complaint is not None:
+            raise _refuse(event, "a complaint can be received only once")
+        if event.sequence != 1:
+            raise _refuse(event, "the receipt must be event 1")
+        return Complaint(
+            id=event.complaint_id,
+            reference=event.reference,
+            state=event.state,
+            version=1,
+            details=event.details,
+            classification=event.classification,
+        )
+    if complaint is None:
+        raise _refuse(event, "the first event of a complaint must be ComplaintReceived")
+    if event.complaint_id != complaint.id:
+        raise _refuse(event, f"belongs to complaint {event.complaint_id!r}, not {complaint.id!r}")
+    if event.sequence != complaint.version + 1:
+        raise _refuse(
+            event, f"has sequence {event.sequence}, expected {complaint.version + 1} (no gaps)"
+        )
+    applier = _APPLIERS.get(type(event))
+    if applier is None:
+        raise _refuse(event, "is not a known event type")
+    changes = dict(applier(complaint, event))
+    changes["version"] = event.sequence
+    return unchecked_replace(complaint, changes)
+
+
+def replay(events: Iterable[Event], complaint: Complaint | None = None) -> Complaint:
+    """Fold *events* into a complaint (starting from *complaint*, or from nothing)."""
+    current = complaint
+    for event in events:
+        current = apply(current, event)
+    if current is None:
+        raise ValidationError([("events", "no events to replay")], what="event history")
+    return current
