@@ -1,7 +1,105 @@
-"""iso10002: the ISO 10002 complaints-handling process as importable Python."""
+"""iso10002: the ISO 10002 complaints-handling process as importable Python.
+
+The names below are the stable public API; subpackages (``iso10002.sla``, ``iso10002.workflow``,
+``iso10002.taxonomy``, ``iso10002.backends``, ``iso10002.testing``) export their own.
+"""
 
 from __future__ import annotations
 
+from .errors import (
+    AdapterError,
+    ComplaintNotFound,
+    ConcurrencyConflict,
+    ConfigurationError,
+    DefinitionError,
+    DeliveryError,
+    DuplicateError,
+    GuardRejected,
+    Iso10002Error,
+    NotFoundError,
+    Problem,
+    StorageError,
+    TransitionNotAllowed,
+    ValidationError,
+    WorkflowError,
+)
+from .events import EVENT_TYPES, Event, apply, replay
+from .model import (
+    Assessment,
+    Attachment,
+    Breadth,
+    Channel,
+    Classification,
+    Closure,
+    Complainant,
+    Complaint,
+    ComplaintDetails,
+    Complexity,
+    ContactMethod,
+    Decision,
+    Escalation,
+    EscalationKind,
+    Finding,
+    MilestoneClock,
+    Note,
+    Outcome,
+    Overlay,
+    Priority,
+    Reply,
+    Safety,
+    Satisfaction,
+)
+from .serialization import dump, load, make_converter, structure, unstructure
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "EVENT_TYPES",
+    "AdapterError",
+    "Assessment",
+    "Attachment",
+    "Breadth",
+    "Channel",
+    "Classification",
+    "Closure",
+    "Complainant",
+    "Complaint",
+    "ComplaintDetails",
+    "ComplaintNotFound",
+    "Complexity",
+    "ConcurrencyConflict",
+    "ConfigurationError",
+    "ContactMethod",
+    "Decision",
+    "DefinitionError",
+    "DeliveryError",
+    "DuplicateError",
+    "Escalation",
+    "EscalationKind",
+    "Event",
+    "Finding",
+    "GuardRejected",
+    "Iso10002Error",
+    "MilestoneClock",
+    "NotFoundError",
+    "Note",
+    "Outcome",
+    "Overlay",
+    "Priority",
+    "Problem",
+    "Reply",
+    "Safety",
+    "Satisfaction",
+    "StorageError",
+    "TransitionNotAllowed",
+    "ValidationError",
+    "WorkflowError",
+    "__version__",
+    "apply",
+    "dump",
+    "load",
+    "make_converter",
+    "replay",
+    "structure",
+    "unstructure",
+]

@@ -21,7 +21,7 @@ import attrs
 from . import _validate as v
 from .errors import ValidationError
 from .model import (
-    SHORT,
+    _SHORT,
     Assessment,
     Classification,
     Closure,
@@ -91,7 +91,7 @@ class ComplaintReceived(Event):
     """7.2: a complaint was received and given its reference; ``state`` is the initial state."""
 
     reference: str = attrs.field(validator=v.identifier)
-    state: str = attrs.field(validator=v.text(SHORT))
+    state: str = attrs.field(validator=v.text(_SHORT))
     details: ComplaintDetails = attrs.field(
         validator=attrs.validators.instance_of(ComplaintDetails)
     )
@@ -104,9 +104,9 @@ class ComplaintReceived(Event):
 class StateChanged(Event):
     """A workflow transition moved the complaint from one state to another (7.3 tracking)."""
 
-    transition: str = attrs.field(validator=v.text(SHORT))
-    from_state: str = attrs.field(validator=v.text(SHORT))
-    to_state: str = attrs.field(validator=v.text(SHORT))
+    transition: str = attrs.field(validator=v.text(_SHORT))
+    from_state: str = attrs.field(validator=v.text(_SHORT))
+    to_state: str = attrs.field(validator=v.text(_SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -139,15 +139,15 @@ class AssessmentRevised(Event):
     """7.5: the assessment was revised in the light of new information."""
 
     assessment: Assessment = attrs.field(validator=attrs.validators.instance_of(Assessment))
-    reason: str = attrs.field(validator=v.text(SHORT * 10))
+    reason: str = attrs.field(validator=v.text(_SHORT * 10))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintAssigned(Event):
     """The complaint was assigned to a handler and/or team (4.12 accountability)."""
 
-    assignee: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
-    team: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    team: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -206,28 +206,28 @@ class ComplaintEscalated(Event):
 
     kind: EscalationKind = attrs.field(validator=v.enum_(EscalationKind))
     reason: str | None = attrs.field(default=None, validator=v.optional_text(200_000), repr=False)
-    provider: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    provider: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintWithdrawn(Event):
     """The complainant withdrew the complaint."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintClosed(Event):
     """7.9: the complaint was closed."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintReopened(Event):
     """A closed complaint was reopened."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(SHORT * 10))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT * 10))
 
 
 @attrs.frozen(kw_only=True)
@@ -247,7 +247,7 @@ class PersonalDataErased(Event):
 class SlaClockStarted(Event):
     """An SLA clock started, due at ``due_at`` with warnings at the given instants."""
 
-    milestone: str = attrs.field(validator=v.text(SHORT))
+    milestone: str = attrs.field(validator=v.text(_SHORT))
     due_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
@@ -262,14 +262,14 @@ class SlaClockStarted(Event):
 class SlaClockPaused(Event):
     """An SLA clock was paused (e.g. while awaiting the complainant)."""
 
-    milestone: str = attrs.field(validator=v.text(SHORT))
+    milestone: str = attrs.field(validator=v.text(_SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class SlaClockResumed(Event):
     """A paused SLA clock resumed, with its due and warning instants moved by the pause."""
 
-    milestone: str = attrs.field(validator=v.text(SHORT))
+    milestone: str = attrs.field(validator=v.text(_SHORT))
     due_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
@@ -284,14 +284,14 @@ class SlaClockResumed(Event):
 class SlaClockStopped(Event):
     """An SLA clock stopped: its milestone was met (or no longer applies)."""
 
-    milestone: str = attrs.field(validator=v.text(SHORT))
+    milestone: str = attrs.field(validator=v.text(_SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class SlaWarningReached(Event):
     """An SLA clock used up ``threshold`` of its target (e.g. 0.75)."""
 
-    milestone: str = attrs.field(validator=v.text(SHORT))
+    milestone: str = attrs.field(validator=v.text(_SHORT))
     threshold: float = attrs.field(validator=v.number_range(0.0, 1.0))
 
 
@@ -299,7 +299,7 @@ class SlaWarningReached(Event):
 class SlaBreached(Event):
     """An SLA clock passed its due instant before its milestone was met."""
 
-    milestone: str = attrs.field(validator=v.text(SHORT))
+    milestone: str = attrs.field(validator=v.text(_SHORT))
 
 
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = {

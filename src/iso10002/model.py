@@ -41,12 +41,13 @@ __all__ = [
     "Reply",
     "Safety",
     "Satisfaction",
+    "unchecked_replace",
 ]
 
 # Size limits for text fields (characters).
-SHORT = 200
-SUBJECT = 500
-LONG = 200_000
+_SHORT = 200
+_SUBJECT = 500
+_LONG = 200_000
 
 
 class Channel(str, enum.Enum):
@@ -137,18 +138,18 @@ class Complainant:
     """The person (or organisation) complaining. Holds all personal data; ``repr`` redacts it."""
 
     id: str = attrs.field(validator=v.identifier)
-    name: str = attrs.field(validator=v.text(SHORT))
+    name: str = attrs.field(validator=v.text(_SHORT))
     email: str | None = attrs.field(default=None, validator=v.optional_text(320))
     phone: str | None = attrs.field(default=None, validator=v.optional_text(50))
     postal_address: str | None = attrs.field(default=None, validator=v.optional_text(1000))
-    organization: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    organization: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
     preferred_contact: ContactMethod | None = attrs.field(
         default=None,
         validator=attrs.validators.optional(v.enum_(ContactMethod)),
     )
     language: str | None = attrs.field(default=None, validator=v.optional_text(35))
     accessibility_needs: str | None = attrs.field(default=None, validator=v.optional_text(2000))
-    representative: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    representative: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
     vulnerable: bool = attrs.field(default=False, validator=v.bool_)
     consent_to_contact: bool = attrs.field(default=True, validator=v.bool_)
 
@@ -170,7 +171,7 @@ class Attachment:
     """A reference to a document held elsewhere (never the content itself)."""
 
     uri: str = attrs.field(validator=v.text(2000), repr=False)
-    media_type: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    media_type: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
     sha256: str | None = attrs.field(default=None, validator=v.optional_text(64))
 
 
@@ -181,17 +182,17 @@ class ComplaintDetails:
     received_at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     channel: Channel = attrs.field(validator=v.enum_(Channel))
     complainant_id: str = attrs.field(validator=v.identifier)
-    subject: str = attrs.field(validator=v.text(SUBJECT), repr=False)
-    description: str = attrs.field(validator=v.text(LONG), repr=False)
+    subject: str = attrs.field(validator=v.text(_SUBJECT), repr=False)
+    description: str = attrs.field(validator=v.text(_LONG), repr=False)
     desired_remedy: str | None = attrs.field(
-        default=None, validator=v.optional_text(LONG), repr=False
+        default=None, validator=v.optional_text(_LONG), repr=False
     )
-    product: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    product: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
     occurred_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
-    received_by: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
-    segment: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    received_by: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    segment: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
     complained_about: frozenset[str] = attrs.field(
         default=frozenset(), converter=v.frozen_set, validator=v.text_set()
     )
@@ -204,7 +205,7 @@ class ComplaintDetails:
 class Classification:
     """Taxonomy codes for the complaint (8.2): a category code and free tags."""
 
-    category: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    category: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
     tags: frozenset[str] = attrs.field(
         default=frozenset(), converter=v.frozen_set, validator=v.text_set()
     )
@@ -222,8 +223,8 @@ class Assessment:
     immediate_action_needed: bool = attrs.field(default=False, validator=v.bool_)
     immediate_action_possible: bool = attrs.field(default=False, validator=v.bool_)
     overlays: frozenset[Overlay] = attrs.field(default=frozenset(), converter=v.frozen_set)
-    sla_policy_key: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
-    rationale: str | None = attrs.field(default=None, validator=v.optional_text(LONG), repr=False)
+    sla_policy_key: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    rationale: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
 
     @overlays.validator
     def _check_overlays(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -235,7 +236,7 @@ class Assessment:
 class Note:
     """A note on the case file; ``internal`` notes are never shown to the complainant."""
 
-    text: str = attrs.field(validator=v.text(LONG), repr=False)
+    text: str = attrs.field(validator=v.text(_LONG), repr=False)
     author: str = attrs.field(validator=v.identifier)
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     internal: bool = attrs.field(default=True, validator=v.bool_)
@@ -245,7 +246,7 @@ class Note:
 class Finding:
     """An investigation finding (7.6) with the root-cause codes it supports."""
 
-    summary: str = attrs.field(validator=v.text(LONG), repr=False)
+    summary: str = attrs.field(validator=v.text(_LONG), repr=False)
     recorded_by: str = attrs.field(validator=v.identifier)
     recorded_at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     root_causes: frozenset[str] = attrs.field(
@@ -261,7 +262,7 @@ class Decision:
     """The response (7.7) and, once sent, how it was communicated (7.8)."""
 
     outcome: Outcome = attrs.field(validator=v.enum_(Outcome))
-    reasons: str = attrs.field(validator=v.text(LONG), repr=False)
+    reasons: str = attrs.field(validator=v.text(_LONG), repr=False)
     decided_by: str = attrs.field(validator=v.identifier)
     decided_at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     remedies: tuple[str, ...] = attrs.field(
@@ -270,7 +271,7 @@ class Decision:
     communicated_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
-    communicated_by: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    communicated_by: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
     communication_method: ContactMethod | None = attrs.field(
         default=None, validator=attrs.validators.optional(v.enum_(ContactMethod))
     )
@@ -283,7 +284,7 @@ class Reply:
 
     accepted: bool = attrs.field(validator=v.bool_)
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
-    comment: str | None = attrs.field(default=None, validator=v.optional_text(LONG), repr=False)
+    comment: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
 
 
 @attrs.frozen
@@ -293,8 +294,8 @@ class Escalation:
     kind: EscalationKind = attrs.field(validator=v.enum_(EscalationKind))
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     by: str = attrs.field(validator=v.identifier)
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(LONG), repr=False)
-    provider: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
+    provider: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
 
 
 @attrs.frozen
@@ -303,7 +304,7 @@ class Satisfaction:
 
     score: int = attrs.field(validator=v.int_range(1, 5))
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
-    comment: str | None = attrs.field(default=None, validator=v.optional_text(LONG), repr=False)
+    comment: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
 
 
 @attrs.frozen
@@ -312,7 +313,7 @@ class Closure:
 
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     by: str = attrs.field(validator=v.identifier)
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
     withdrawn: bool = attrs.field(default=False, validator=v.bool_)
 
 
@@ -376,7 +377,7 @@ class MilestoneClock:
     clock is paused they are stale and the sweeper ignores the clock.
     """
 
-    milestone: str = attrs.field(validator=v.text(SHORT))
+    milestone: str = attrs.field(validator=v.text(_SHORT))
     started_at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     due_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
@@ -436,7 +437,7 @@ class Complaint:
 
     id: str = attrs.field(validator=v.identifier)
     reference: str = attrs.field(validator=v.identifier)
-    state: str = attrs.field(validator=v.text(SHORT))
+    state: str = attrs.field(validator=v.text(_SHORT))
     version: int = attrs.field(validator=v.int_range(1))
     details: ComplaintDetails = attrs.field(
         validator=attrs.validators.instance_of(ComplaintDetails), repr=False
@@ -454,8 +455,8 @@ class Complaint:
         validator=attrs.validators.optional(attrs.validators.instance_of(Assessment)),
         repr=False,
     )
-    assignee: str | None = attrs.field(default=None, validator=v.optional_text(SHORT), repr=False)
-    team: str | None = attrs.field(default=None, validator=v.optional_text(SHORT), repr=False)
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT), repr=False)
+    team: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT), repr=False)
     clocks: tuple[MilestoneClock, ...] = attrs.field(
         default=(),
         converter=v.frozen_tuple,
