@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -230,6 +231,16 @@ def _sequence_hooks(conv: cattrs.Converter) -> None:
     conv.register_structure_hook_factory(_is_frozenset, frozen)
 
 
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _unknown_key(key: object, accepted: str) -> Problem:
+    # Name the key only when it looks like a field name, so a stray value is never echoed.
+    if isinstance(key, str) and _KEY.fullmatch(key):
+        return Problem(key, f"unknown key; accepted keys: {accepted}")
+    return Problem("", f"unknown key ({describe(key)}); accepted keys: {accepted}")
+
+
 def _attrs_hook(conv: cattrs.Converter, cls: type[Any]) -> Callable[[object, object], Any]:
     """Structure an attrs class field by field, collecting every problem."""
     fields = attrs.fields(attrs.resolve_types(cls))
@@ -240,9 +251,7 @@ def _attrs_hook(conv: cattrs.Converter, cls: type[Any]) -> Callable[[object, obj
         if not isinstance(data, Mapping):
             raise _fail("", f"expected an object ({cls.__name__}), got {describe(data)}")
         problems: list[Problem] = [
-            Problem(str(key), f"unknown key; accepted keys: {accepted}")
-            for key in data
-            if key not in names and key not in _TAGS
+            _unknown_key(key, accepted) for key in data if key not in names and key not in _TAGS
         ]
         kwargs: dict[str, Any] = {}
         for f in fields:
