@@ -1,0 +1,381 @@
+"""The ports: interfaces between the domain and the outside world, and the values they exchange.
+
+* :class:`ComplaintRepository` stores complaints beside their events, answers queries, keeps the
+  global event log (the outbox) and stores personal data apart so it can be erased.
+* :class:`DeliveryLog` records notification deliveries: enqueued once per idempotency key, claimed
+  by workers under a lease, marked delivered, retried or dead; plus named consumer positions.
+* :class:`Storage` is what :func:`iso10002.backends.open_repository` returns: a repository that
+  also carries its delivery log as :attr:`Storage.deliveries`.
+
+Every bundled backend passes :mod:`iso10002.testing.contract`; so must a backend of your own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from . import _validate as v
+from .errors import ValidationError, describe
+from .events import Event
+from .model import Channel, Complainant, Complaint, Priority
+
+__all__ = [
+    "ComplaintQuery",
+    "ComplaintRepository",
+    "Delivery",
+    "DeliveryLog",
+    "DeliveryStatus",
+    "NewComplaint",
+    "Page",
+    "Storage",
+    "StoredEvent",
+    "make_cursor",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(at: datetime) -> int:
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def make_cursor(received_at: datetime, complaint_id: str) -> str:
+    """The opaque paging cursor that resumes a query after the complaint ``(received_at, id)``."""
+    raw = json.dumps([_micros(received_at), complaint_id], ensure_ascii=True)
+    return base64.urlsafe_b64encode(raw.encode("ascii")).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    bad = ValidationError(
+        [("cursor", "not a cursor returned by query(); pass Page.next_cursor unchanged")],
+        what="ComplaintQuery",
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        raise bad from None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or isinstance(value[0], bool)
+        or not isinstance(value[1], str)
+    ):
+        raise bad
+    try:
+        return _EPOCH + value[0] * _MICROSECOND, value[1]
+    except OverflowError:
+        raise bad from None
+
+
+def _states(value: Iterable[str] | None) -> Any:
+    if value is None or isinstance(value, (str, frozenset)) or not isinstance(value, Iterable):
+        return value  # the validator refuses a bare str or a non-iterable
+    return frozenset(value)
+
+
+def _check_states(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, frozenset) or not all(isinstance(s, str) for s in value):
+        v.fail(owner, attribute, f"expected a set of state names, got {describe(value)}")
+
+
+def _check_cursor(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        v.fail(owner, attribute, f"expected a cursor string, got {describe(value)}")
+        return
+    _decode_cursor(value)
+
+
+def _check_prefix(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value or len(value) > 200:
+        v.fail(owner, attribute, f"expected a str of 1 to 200 characters, got {describe(value)}")
+
+
+def _optional(validator: v.Validator) -> v.Validator:
+    return attrs.validators.optional(validator)
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintQuery:
+    """Which complaints to list: every given filter must hold (``None`` means "any").
+
+    Results are ordered by ``(received_at, id)``. ``received_from`` is inclusive and
+    ``received_until`` exclusive; ``next_sla_before`` keeps complaints whose next SLA instant
+    (:attr:`Complaint.next_sla_at`) is strictly before it; ``category_prefix`` is a plain string
+    prefix of the category code (``"billing."`` selects the children of ``billing``). ``cursor``
+    is :attr:`Page.next_cursor` of the previous page; ``limit`` is the page size.
+    """
+
+    states: frozenset[str] | None = attrs.field(
+        default=None, converter=_states, validator=_check_states
+    )
+    category_prefix: str | None = attrs.field(default=None, validator=_check_prefix)
+    channel: Channel | None = attrs.field(default=None, validator=_optional(v.enum_(Channel)))
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(200))
+    priority: Priority | None = attrs.field(default=None, validator=_optional(v.enum_(Priority)))
+    received_from: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    received_until: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    next_sla_before: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    breached: bool | None = attrs.field(default=None, validator=_optional(v.bool_))
+    complainant_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    cursor: str | None = attrs.field(default=None, validator=_check_cursor)
+    limit: int = attrs.field(default=100, validator=v.int_range(1, 10_000))
+
+    @property
+    def after(self) -> tuple[datetime, str] | None:
+        """The ``(received_at, id)`` position the cursor resumes after, or ``None``."""
+        return None if self.cursor is None else _decode_cursor(self.cursor)
+
+    def matches(self, complaint: Complaint) -> bool:
+        """Whether *complaint* passes every filter (the cursor and limit are not filters)."""
+        if self.states is not None and complaint.state not in self.states:
+            return False
+        if self.category_prefix is not None:
+            category = complaint.classification.category
+            if category is None or not category.startswith(self.category_prefix):
+                return False
+        if self.channel is not None and complaint.details.channel is not self.channel:
+            return False
+        if self.assignee is not None and complaint.assignee != self.assignee:
+            return False
+        if self.priority is not None and complaint.priority is not self.priority:
+            return False
+        received = complaint.received_at
+        if self.received_from is not None and received < self.received_from:
+            return False
+        if self.received_until is not None and received >= self.received_until:
+            return False
+        if self.next_sla_before is not None:
+            due = complaint.next_sla_at
+            if due is None or due >= self.next_sla_before:
+                return False
+        if self.breached is not None and complaint.breached is not self.breached:
+            return False
+        return self.complainant_id is None or complaint.complainant_id == self.complainant_id
+
+
+@attrs.frozen
+class Page:
+    """One page of query results; ``next_cursor`` is ``None`` on the last page."""
+
+    items: tuple[Complaint, ...]
+    next_cursor: str | None = None
+
+
+@attrs.frozen
+class StoredEvent:
+    """An event at its ``position`` in the global log (1, 2, 3, … in commit order, no gaps)."""
+
+    position: int
+    event: Event
+
+
+@attrs.frozen
+class NewComplaint:
+    """One item for :meth:`ComplaintRepository.add_many`: the arguments of ``add``."""
+
+    complaint: Complaint
+    events: Sequence[Event]
+    complainant: Complainant | None = None
+
+
+class DeliveryStatus(str, enum.Enum):
+    """Where a delivery stands: waiting, leased to a worker, done, or given up."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+@attrs.frozen(kw_only=True)
+class Delivery:
+    """A notification to deliver at least once, identified by its idempotency ``key``.
+
+    ``attempts`` counts claims. A claimed delivery whose lease has expired can be claimed again.
+    """
+
+    key: str
+    payload: dict[str, Any]
+    attempts: int
+    status: DeliveryStatus
+    last_error: str | None
+    available_at: datetime
+    claimed_by: str | None
+    lease_until: datetime | None
+    delivered_at: datetime | None
+
+
+@runtime_checkable
+class ComplaintRepository(Protocol):
+    """Complaints stored beside their events; personal data stored apart.
+
+    Writes are atomic: a call that raises has written nothing.
+    """
+
+    def add(
+        self,
+        complaint: Complaint,
+        *,
+        events: Sequence[Event],
+        complainant: Complainant | None = None,
+    ) -> None:
+        """Store a new *complaint* with its *events* (sequences ``1..version``).
+
+        *complainant* (when given) is stored, or replaces the stored record with the same id.
+        Raises :class:`~iso10002.errors.DuplicateError` when the id or reference is taken and
+        :class:`~iso10002.errors.ValidationError` when the events do not fold into *complaint*.
+        """
+        ...
+
+    def add_many(self, items: Iterable[NewComplaint]) -> int:
+        """Store many new complaints in one transaction (all or none); return how many."""
+        ...
+
+    def get(self, complaint_id: str) -> Complaint:
+        """The complaint with this id; :class:`~iso10002.errors.ComplaintNotFound` if none."""
+        ...
+
+    def get_by_reference(self, reference: str) -> Complaint:
+        """The complaint with this reference; ``ComplaintNotFound(by="reference")`` if none."""
+        ...
+
+    def get_complainant(self, complainant_id: str) -> Complainant | None:
+        """The complainant record, or ``None`` if never stored or erased."""
+        ...
+
+    def save(self, complaint: Complaint, *, expected_version: int, events: Sequence[Event]) -> None:
+        """Store *complaint* and append *events* (sequences ``expected_version + 1 ..
+        complaint.version``) atomically.
+
+        Raises :class:`~iso10002.errors.ConcurrencyConflict` unless the stored version is
+        *expected_version*, and :class:`~iso10002.errors.ValidationError` for bad events.
+        """
+        ...
+
+    def query(self, query: ComplaintQuery) -> Page:
+        """One page of the complaints matching *query*, ordered by ``(received_at, id)``."""
+        ...
+
+    def count(self, query: ComplaintQuery) -> int:
+        """How many complaints match *query* (its cursor and limit are ignored)."""
+        ...
+
+    def events(self, complaint_id: str) -> list[Event]:
+        """The complaint's events in sequence order; ``ComplaintNotFound`` if none."""
+        ...
+
+    def events_since(self, position: int, limit: int = 1000) -> list[StoredEvent]:
+        """Up to *limit* events of the global log after *position*, in order."""
+        ...
+
+    def erase_personal_data(self, complainant_id: str) -> bool:
+        """Delete the complainant record; return whether one existed.
+
+        Complaints, events, counts and statistics are unchanged: they hold no personal data.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections; further calls raise :class:`~iso10002.errors.StorageError`."""
+        ...
+
+    def __enter__(self) -> ComplaintRepository: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+@runtime_checkable
+class DeliveryLog(Protocol):
+    """Notification deliveries and consumer positions (the outbox's bookkeeping).
+
+    Every datetime must be timezone-aware; they come back in UTC.
+    """
+
+    def enqueue(self, key: str, payload: dict[str, Any], *, available_at: datetime) -> bool:
+        """Record a delivery; ``False`` (and no change) if *key* is already recorded.
+
+        *payload* must be JSON-safe (dicts, lists, str, int, finite float, bool, None).
+        """
+        ...
+
+    def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
+        """Lease up to *limit* due deliveries to *worker* until ``now + lease``.
+
+        Due means pending with ``available_at <= now``, or claimed with an expired lease.
+        Oldest ``available_at`` first (then key). No two workers hold the same delivery.
+        """
+        ...
+
+    def mark_delivered(self, key: str, *, worker: str, at: datetime) -> bool:
+        """Record that *worker* delivered *key*; ``False`` if it was already delivered.
+
+        Raises :class:`~iso10002.errors.NotFoundError` for an unknown key.
+        """
+        ...
+
+    def mark_failed(
+        self, key: str, *, worker: str, error: str, retry_at: datetime, dead: bool = False
+    ) -> bool:
+        """Record a failed attempt by the worker holding the claim.
+
+        The delivery becomes pending again at *retry_at*, or dead when *dead*. Returns ``False``
+        (and changes nothing) if *worker* does not hold the claim. ``NotFoundError`` if unknown.
+        """
+        ...
+
+    def get(self, key: str) -> Delivery | None:
+        """The delivery with this key, or ``None``."""
+        ...
+
+    def dead_letters(self) -> list[Delivery]:
+        """Every dead delivery, ordered by key."""
+        ...
+
+    def position(self, name: str) -> int:
+        """The stored position of consumer *name* (``0`` if never set)."""
+        ...
+
+    def set_position(self, name: str, position: int) -> None:
+        """Store the position (``>= 0``) of consumer *name*."""
+        ...
+
+
+@runtime_checkable
+class Storage(ComplaintRepository, Protocol):
+    """A complaint repository together with its delivery log, sharing one store."""
+
+    @property
+    def deliveries(self) -> DeliveryLog:
+        """The delivery log kept in the same store."""
+        ...
+
+    def __enter__(self) -> Storage: ...
