@@ -424,9 +424,3 @@ def complaints(
     return event_histories(min_events=3, max_events=high, complainant_ids=complainant_ids).map(
         ev.replay
     )
-
-
-def _hypothesis_setup_hook() -> None:
-    """Register the strategies for ``st.from_type`` (called by hypothesis' entry point)."""
-    st.register_type_strategy(Complainant, complainants())
-    st.register_type_strategy(Complaint, complaints())
