@@ -6,7 +6,7 @@ import iso10002
 
 project = "iso10002"
 author = "iso10002 contributors"
-copyright = "2026, iso10002 contributors"  # noqa: A001
+copyright = "2026, iso10002 contributors"
 release = iso10002.__version__
 version = release
 

@@ -22,7 +22,7 @@ def test_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, code in enumerate(blocks(page), start=1):
         compiled = compile(code, f"{page.name} block {number}", "exec")
-        exec(compiled, namespace)  # noqa: S102 - running our own documentation
+        exec(compiled, namespace)
 
 
 def test_readme_has_a_runnable_example() -> None:
