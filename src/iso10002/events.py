@@ -65,6 +65,7 @@ __all__ = [
     "SlaBreached",
     "SlaClockPaused",
     "SlaClockResumed",
+    "SlaClockRetargeted",
     "SlaClockStarted",
     "SlaClockStopped",
     "SlaWarningReached",
@@ -281,6 +282,24 @@ class SlaClockResumed(Event):
 
 
 @attrs.frozen(kw_only=True)
+class SlaClockRetargeted(Event):
+    """A running clock's target changed (e.g. a new priority): new due and warning instants.
+
+    The clock keeps its start and its pauses; warnings already reached stay reached.
+    """
+
+    milestone: str = attrs.field(validator=v.text(_SHORT))
+    due_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    warnings: tuple[tuple[float, datetime], ...] = attrs.field(
+        default=(),
+        converter=_utc_warnings,
+        validator=_check_warnings,
+    )
+
+
+@attrs.frozen(kw_only=True)
 class SlaClockStopped(Event):
     """An SLA clock stopped: its milestone was met (or no longer applies)."""
 
@@ -326,6 +345,7 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
         SlaClockStarted,
         SlaClockPaused,
         SlaClockResumed,
+        SlaClockRetargeted,
         SlaClockStopped,
         SlaWarningReached,
         SlaBreached,
@@ -512,6 +532,15 @@ def _clock_resumed(c: Complaint, e: SlaClockResumed) -> Mapping[str, Any]:
         warnings=e.warnings,
     )
     return _with_clock(c, i, resumed)
+
+
+@_applies(SlaClockRetargeted)
+def _clock_retargeted(c: Complaint, e: SlaClockRetargeted) -> Mapping[str, Any]:
+    i = _clock_index(c, e, e.milestone)
+    clock = c.clocks[i]
+    if clock.stopped_at is not None:
+        raise _refuse(e, f"retargets SLA clock {e.milestone!r}, which already stopped")
+    return _with_clock(c, i, attrs.evolve(clock, due_at=e.due_at, warnings=e.warnings))
 
 
 @_applies(SlaClockStopped)

@@ -180,3 +180,17 @@ def test_revising_needs_an_assessment() -> None:
     )
     with pytest.raises(errors.ValidationError, match="never recorded"):
         ev.apply(c, nxt(ev.AssessmentRevised, 2, assessment=assessment, reason="r"))
+
+
+def test_retargeting_moves_the_due_instant_but_not_the_start() -> None:
+    c = ev.apply(None, received())
+    due = T0 + timedelta(days=5)
+    c = ev.apply(c, nxt(ev.SlaClockStarted, 2, milestone="m", due_at=due))
+    sooner = T0 + timedelta(days=1)
+    c = ev.apply(c, nxt(ev.SlaClockRetargeted, 3, milestone="m", due_at=sooner))
+    clock = c.clock("m")
+    assert clock is not None
+    assert (clock.started_at, clock.due_at) == (T0 + timedelta(hours=2), sooner)
+    c = ev.apply(c, nxt(ev.SlaClockStopped, 4, milestone="m"))
+    with pytest.raises(errors.ValidationError, match="already stopped"):
+        ev.apply(c, nxt(ev.SlaClockRetargeted, 5, milestone="m", due_at=due))
