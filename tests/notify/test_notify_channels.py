@@ -1,0 +1,252 @@
+"""Channels against real local servers: SMTP (aiosmtpd) and a signed webhook (http.server)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from iso10002.errors import ConfigurationError, DeliveryError
+from iso10002.notify import (
+    DEFAULT_TEMPLATES,
+    CallbackNotifier,
+    LoggingNotifier,
+    Message,
+    RecordingNotifier,
+    RoutingNotifier,
+    SmtpNotifier,
+    Template,
+    TemplateSet,
+    WebhookNotifier,
+    sign_webhook,
+    verify_webhook,
+)
+
+SECRET = b"0123456789abcdef-secret"
+
+
+def message(**changes: Any) -> Message:
+    fields: dict[str, Any] = {
+        "key": "c-1/2/acknowledgement/complainant",
+        "template": "acknowledgement",
+        "recipient": "complainant",
+        "complaint_id": "c-1",
+        "address": "zoe.martin@example.org",
+        "subject": "Réclamation reçue — CMP-2026-000001 ✓",
+        "body": "Merci ! Réponse avant le 12 mars. 🙏\n\u0627\u0644\u0634\u0643\u0648\u0649",
+        "language": "fr",
+    }
+    fields.update(changes)
+    return Message(**fields)
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, _Inbox]]:
+    inbox = _Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield controller, inbox
+    finally:
+        controller.stop()
+
+
+def test_smtp_sends_utf8_mail_with_headers(smtp_server: tuple[Controller, _Inbox]) -> None:
+    controller, inbox = smtp_server
+    channel = SmtpNotifier("127.0.0.1", controller.port, sender="complaints@example.com")
+    channel.send(message())
+    assert len(inbox.messages) == 1
+    received = inbox.messages[0]
+    assert received["From"] == "complaints@example.com"
+    assert received["To"] == "zoe.martin@example.org"
+    assert received["Subject"] == "Réclamation reçue — CMP-2026-000001 ✓"
+    assert received["X-Iso10002-Key"] == "c-1/2/acknowledgement/complainant"
+    assert received["Content-Language"] == "fr"
+    assert received["Message-ID"]
+    body = received.get_body()
+    assert body is not None
+    assert body.get_content_charset() == "utf-8"
+    assert body.get_content().replace("\r\n", "\n").strip() == message().body
+
+
+@pytest.mark.parametrize("address", [None, "no-at-sign", "zoë@example.org", "a@b@c"])
+def test_smtp_without_a_usable_address_is_not_retried(address: str | None) -> None:
+    channel = SmtpNotifier("127.0.0.1", 1, sender="complaints@example.com")
+    with pytest.raises(DeliveryError) as caught:
+        channel.send(message(address=address))
+    assert not caught.value.retryable
+
+
+def test_smtp_connection_refused_is_retryable() -> None:
+    channel = SmtpNotifier("127.0.0.1", 1, sender="complaints@example.com", timeout=1)
+    with pytest.raises(DeliveryError) as caught:
+        channel.send(message())
+    assert caught.value.retryable
+    assert "zoe" not in str(caught.value)
+
+
+def test_smtp_needs_a_sender_address() -> None:
+    with pytest.raises(ConfigurationError):
+        SmtpNotifier("localhost", sender="nobody")
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[tuple[dict[str, str], bytes]]
+    status = 204
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((dict(self.headers.items()), body))
+        self.send_response(self.status)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[tuple[str, type[_Hook]]]:
+    handler = type("Hook", (_Hook,), {"received": [], "status": 204})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_webhook_posts_signed_json(webhook_server: tuple[str, type[_Hook]]) -> None:
+    url, handler = webhook_server
+    WebhookNotifier(url, secret=SECRET, clock=lambda: 1_800_000_000.0).send(message())
+    (headers, body) = handler.received[0]
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert headers["Idempotency-Key"] == "c-1/2/acknowledgement/complainant"
+    timestamp = headers["X-Iso10002-Timestamp"]
+    assert timestamp == "1800000000"
+    assert headers["X-Iso10002-Signature"] == sign_webhook(SECRET, timestamp, body)
+    assert verify_webhook(
+        SECRET, timestamp, body, headers["X-Iso10002-Signature"], now=1_800_000_100.0
+    )
+    assert not verify_webhook(
+        SECRET, timestamp, body + b" ", headers["X-Iso10002-Signature"], now=1_800_000_100.0
+    )
+    assert not verify_webhook(
+        SECRET, timestamp, body, headers["X-Iso10002-Signature"], now=1_800_001_000.0
+    )
+    assert not verify_webhook(SECRET, "yesterday", body, "sha256=00")
+    document = json.loads(body.decode("utf-8"))
+    assert document["body"] == message().body
+    assert document["key"] == "c-1/2/acknowledgement/complainant"
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [(500, True), (503, True), (429, True), (408, True), (400, False), (410, False)],
+)
+def test_webhook_statuses(
+    webhook_server: tuple[str, type[_Hook]], status: int, retryable: bool
+) -> None:
+    url, handler = webhook_server
+    handler.status = status
+    with pytest.raises(DeliveryError) as caught:
+        WebhookNotifier(url, secret=SECRET).send(message())
+    assert caught.value.retryable is retryable
+
+
+def test_webhook_unreachable_is_retryable() -> None:
+    with pytest.raises(DeliveryError) as caught:
+        WebhookNotifier("http://127.0.0.1:1/x", secret=SECRET, timeout=1).send(message())
+    assert caught.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"), [("ftp://x", SECRET), ("http://x", b"short"), ("http://x", "text")]
+)
+def test_webhook_configuration_is_checked(url: str, secret: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        WebhookNotifier(url, secret=secret)
+
+
+def test_logging_channel_logs_no_personal_data(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="iso10002.notify"):
+        LoggingNotifier().send(message())
+    assert "c-1/2/acknowledgement/complainant" in caplog.text
+    for secret in ("zoe", "Merci", "Réclamation"):
+        assert secret not in caplog.text
+    assert "zoe" not in repr(message())
+
+
+def test_recording_callback_and_routing() -> None:
+    recorder = RecordingNotifier()
+    calls: list[Message] = []
+    router = RoutingNotifier({"complainant": recorder}, default=CallbackNotifier(calls.append))
+    router.send(message())
+    router.send(message(recipient="manager"))
+    assert recorder.templates() == ["acknowledgement"]
+    assert [m.recipient for m in calls] == ["manager"]
+    recorder.clear()
+    assert recorder.sent == []
+    with pytest.raises(DeliveryError):
+        RoutingNotifier({}).send(message())
+    with pytest.raises(ConfigurationError):
+        CallbackNotifier("not callable")  # type: ignore[arg-type]
+
+
+def test_templates_fall_back_by_language_and_can_be_overridden() -> None:
+    template, language = DEFAULT_TEMPLATES.get("acknowledgement", "fr-CA")
+    assert language == "fr"
+    assert "réclamation" in template.subject.lower()
+    _, language = DEFAULT_TEMPLATES.get("acknowledgement", "de")
+    assert language == "en"
+    custom = DEFAULT_TEMPLATES.with_overrides(
+        {"acknowledgement": {"de": {"subject": "Eingang ${reference}", "body": "Danke."}}}
+    )
+    template, language = custom.get("acknowledgement", "de")
+    assert (template.render({"reference": "CMP-1"})[0], language) == ("Eingang CMP-1", "de")
+    assert TemplateSet.from_dict(custom.to_dict()) == custom
+    with pytest.raises(DeliveryError):
+        DEFAULT_TEMPLATES.get("nope")
+    with pytest.raises(DeliveryError, match="reference"):
+        Template("Hi ${reference}", "x").render({})
+    assert Template("$a", "${b} $$").placeholders == frozenset({"a", "b"})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        {"t": "x"},
+        {"t": {"en": {"subject": "s"}}},
+        {"t": {"fr": {"subject": "s", "body": "b"}}},
+        {"t": {"en": {"subject": "bad $", "body": "b"}}},
+        {"t": {"en": {"subject": "", "body": "b"}}},
+    ],
+)
+def test_bad_templates_are_refused(data: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        TemplateSet.from_dict(data)
