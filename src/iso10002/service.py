@@ -1,0 +1,676 @@
+"""``ComplaintsHandling``: the clause-7 process of ISO 10002 over the ports.
+
+Every command loads the complaint, asks the workflow engine for the events, adds the SLA clock
+events the move implies (start, stop, pause, resume, retarget), and saves the complaint with the
+version it was loaded at. When another writer got there first (a
+:class:`~iso10002.errors.ConcurrencyConflict`) the command is run again on the fresh complaint,
+up to :attr:`RetryPolicy.attempts` times; the workflow checks are repeated each time, so a retry
+never does something the new state forbids. A command that raises has written nothing.
+
+Notifications are not sent by commands: the :class:`~iso10002.notify.OutboxDispatcher` derives
+them from the stored events (:meth:`ComplaintsHandling.dispatch`), so a crash between saving and
+sending loses nothing. :meth:`ComplaintsHandling.tick` is the SLA sweeper.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from iso10002 import _validate as v
+from iso10002 import events as ev
+from iso10002.clock import Clock, SystemClock
+from iso10002.errors import (
+    ComplaintNotFound,
+    ConcurrencyConflict,
+    ConfigurationError,
+    DuplicateError,
+    ValidationError,
+    describe,
+)
+from iso10002.intake import Intake, parse_intake
+from iso10002.model import (
+    Assessment,
+    Classification,
+    Complainant,
+    Complaint,
+    ComplaintDetails,
+    EscalationKind,
+    MilestoneClock,
+    Priority,
+)
+from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
+from iso10002.ports import ComplaintQuery, Storage
+from iso10002.references import ReferenceGenerator, YearlyReferences
+from iso10002.workflow import Actor, WorkflowDefinition, fire, iso10002_workflow, sla_effects
+
+__all__ = [
+    "ComplainantStatus",
+    "ComplaintsHandling",
+    "EscalationPolicy",
+    "RetryPolicy",
+    "SlaPlan",
+    "SlaPlanner",
+    "TickReport",
+]
+
+_ID_NAMESPACE = uuid.UUID("6f0b7e52-4f38-4c52-9a9c-2f1d6c0e1002")
+_MICRO = timedelta(microseconds=1)
+Warnings = tuple[tuple[float, datetime], ...]
+
+
+@attrs.frozen
+class SlaPlan:
+    """When a clock falls due and when each warning threshold is crossed."""
+
+    due_at: datetime | None
+    warnings: Warnings = ()
+
+
+@runtime_checkable
+class SlaPlanner(Protocol):
+    """Computes SLA deadlines: what the service asks whenever a clock starts, resumes or may
+    need a new target."""
+
+    def plan(self, complaint: Complaint, milestone: str, clock: MilestoneClock) -> SlaPlan | None:
+        """The plan for *milestone* on *complaint*, given the clock's recorded facts (start and
+        pauses); ``None`` when no target applies to this complaint."""
+        ...
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often a command is run again after a :class:`ConcurrencyConflict`."""
+
+    attempts: int = attrs.field(default=3, validator=v.int_range(1, 100))
+
+
+@attrs.frozen
+class EscalationPolicy:
+    """What the sweeper does when a clock breaches, beside recording :class:`SlaBreached`.
+
+    ``raise_priority`` moves an assessed complaint one priority up (P1 stays P1), recorded as
+    an ``AssessmentRevised`` event; ``reassign_team`` assigns it to that team. Notifying a
+    manager is a notification rule (``SlaBreached`` → ``manager`` by default).
+    """
+
+    raise_priority: bool = attrs.field(default=False, validator=v.bool_)
+    reassign_team: str | None = attrs.field(default=None, validator=v.optional_text(200))
+
+
+@attrs.frozen
+class TickReport:
+    """What one :meth:`ComplaintsHandling.tick` did."""
+
+    examined: int = 0
+    warnings: int = 0
+    breaches: int = 0
+
+
+@attrs.frozen
+class ComplainantStatus:
+    """What the complainant may see (4.4 transparency, 7.3): no internal detail.
+
+    ``next_date`` is the local date by which they can expect the next step (the earliest due
+    instant of a running clock), ``None`` when nothing is pending.
+    """
+
+    reference: str
+    stage: str
+    closed: bool
+    next_step: str | None
+    next_date: date | None
+
+
+_UPGRADE = {Priority.P4: Priority.P3, Priority.P3: Priority.P2, Priority.P2: Priority.P1}
+
+
+def _as_actor(actor: Actor | str) -> Actor:
+    if isinstance(actor, Actor):
+        return actor
+    if isinstance(actor, str):
+        return Actor(actor)
+    raise ValidationError([("actor", f"expected an Actor or an id, got {describe(actor)}")])
+
+
+class ComplaintsHandling:
+    """The clause-7 use cases over a storage backend, a workflow and an SLA planner."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        workflow: WorkflowDefinition | None = None,
+        sla: SlaPlanner | None = None,
+        category_known: Callable[[str], bool] | None = None,
+        notifier: Notifier | None = None,
+        clock: Clock | None = None,
+        references: ReferenceGenerator | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        escalation: EscalationPolicy = EscalationPolicy(),
+        dispatcher_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.storage = storage
+        self.workflow = workflow or iso10002_workflow()
+        self.sla = sla
+        self.category_known = category_known
+        self.clock = clock or SystemClock()
+        self.references = references or YearlyReferences(storage)
+        self.retry = retry
+        self.escalation = escalation
+        self.dispatcher = (
+            OutboxDispatcher(storage, notifier, clock=self.clock, **(dispatcher_options or {}))
+            if notifier is not None
+            else None
+        )
+
+    # -- receipt ---------------------------------------------------------------------------
+
+    def receive(
+        self,
+        intake: Intake | Mapping[str, Any],
+        *,
+        actor: Actor | str,
+        idempotency_key: str | None = None,
+    ) -> Complaint:
+        """7.2: record a new complaint, give it a reference and start its SLA clocks.
+
+        With *idempotency_key* (e.g. a web form's submission id) a repeated call returns the
+        complaint the first call stored instead of recording a twin.
+        """
+        who = _as_actor(actor)
+        checked = parse_intake(intake, category_known=self.category_known)
+        if idempotency_key is not None:
+            if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 500:
+                raise ValidationError(
+                    [("idempotency_key", "expected a str of 1 to 500 characters")]
+                )
+            complaint_id = str(uuid.uuid5(_ID_NAMESPACE, idempotency_key))
+            try:
+                return self.storage.get(complaint_id)
+            except ComplaintNotFound:
+                pass
+        else:
+            complaint_id = str(uuid.uuid4())
+        now = self.clock.now()
+        received_at = checked.received_at or now
+        complainant = None
+        complainant_id = checked.complainant_id
+        if complainant_id is None:
+            complainant_id = str(uuid.uuid4())
+            complainant = Complainant(
+                id=complainant_id,
+                name=checked.name or "",
+                email=checked.email,
+                phone=checked.phone,
+                postal_address=checked.postal_address,
+                organization=checked.organization,
+                preferred_contact=checked.preferred_contact,
+                language=checked.language,
+                accessibility_needs=checked.accessibility_needs,
+                representative=checked.representative,
+                vulnerable=checked.vulnerable,
+                consent_to_contact=checked.consent_to_contact,
+            )
+        details = ComplaintDetails(
+            received_at=received_at,
+            channel=checked.channel,
+            complainant_id=complainant_id,
+            subject=checked.subject,
+            description=checked.description,
+            desired_remedy=checked.desired_remedy,
+            product=checked.product,
+            occurred_at=checked.occurred_at,
+            received_by=who.id,
+            segment=checked.segment,
+            complained_about=checked.complained_about,
+            attachments=checked.attachments,
+        )
+        classification = Classification(category=checked.category, tags=checked.tags)
+        for _ in range(self.retry.attempts + 5):
+            reference = self.references.next(received_at)
+            receipt = ev.ComplaintReceived(
+                complaint_id=complaint_id,
+                sequence=1,
+                occurred_at=received_at,
+                actor=who.id,
+                reference=reference,
+                state=self.workflow.initial_state,
+                details=details,
+                classification=classification,
+            )
+            complaint = ev.apply(None, receipt)
+            extra = self._clock_events(complaint, complaint, who.id, received_at, start_state=True)
+            final = ev.replay(extra, complaint) if extra else complaint
+            try:
+                self.storage.add(final, events=[receipt, *extra], complainant=complainant)
+            except DuplicateError:
+                try:
+                    return self.storage.get(complaint_id)  # the same submission, stored first
+                except ComplaintNotFound:
+                    self.references.conflict(reference)  # the reference was taken: retry
+                    continue
+            return final
+        raise DuplicateError("could not find a free complaint reference; check the generator")
+
+    # -- the generic command ----------------------------------------------------------------
+
+    def fire(
+        self, complaint_id: str, transition: str, *, actor: Actor | str, **data: Any
+    ) -> Complaint:
+        """Fire any transition of the workflow (custom workflows use this directly)."""
+        who = _as_actor(actor)
+        return self._command(
+            complaint_id, who, lambda c, at: self._transition(c, transition, who, at, data)
+        )
+
+    def _transition(
+        self,
+        complaint: Complaint,
+        transition: str,
+        who: Actor,
+        at: datetime,
+        data: Mapping[str, Any],
+    ) -> tuple[Complaint, list[ev.Event]]:
+        after, events = fire(self.workflow, complaint, transition, actor=who, at=at, **data)
+        extra = self._clock_events(complaint, after, who.id, at)
+        if extra:
+            after = ev.replay(extra, after)
+        return after, [*events, *extra]
+
+    def _command(
+        self,
+        complaint_id: str,
+        who: Actor,
+        step: Callable[[Complaint, datetime], tuple[Complaint, Sequence[ev.Event]]],
+    ) -> Complaint:
+        for attempt in range(1, self.retry.attempts + 1):
+            complaint = self.storage.get(complaint_id)
+            at = self.clock.now()
+            after, events = step(complaint, at)
+            if not events:
+                return complaint
+            try:
+                self.storage.save(after, expected_version=complaint.version, events=events)
+            except ConcurrencyConflict:
+                if attempt == self.retry.attempts:
+                    raise
+                continue
+            return after
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- SLA clocks -------------------------------------------------------------------------
+
+    def _plan(self, complaint: Complaint, milestone: str, clock: MilestoneClock) -> SlaPlan | None:
+        return None if self.sla is None else self.sla.plan(complaint, milestone, clock)
+
+    def _clock_events(
+        self,
+        before: Complaint,
+        after: Complaint,
+        actor: str,
+        at: datetime,
+        *,
+        start_state: bool = False,
+    ) -> list[ev.Event]:
+        """The SlaClock* events a move from *before* to *after* implies."""
+        out: list[ev.Event] = []
+        current = after
+
+        def emit(cls: type[ev.Event], **fields: Any) -> None:
+            nonlocal current
+            event = cls(
+                complaint_id=after.id,
+                sequence=current.version + 1,
+                occurred_at=at,
+                actor=actor,
+                **fields,
+            )
+            current = ev.apply(current, event)
+            out.append(event)
+
+        if start_state:
+            state = self.workflow.state(after.state)
+            starts: Sequence[str] = state.start
+            effects = None
+        elif before.state != after.state:
+            effects = sla_effects(self.workflow, before.state, after.state)
+            starts = effects.start
+        else:
+            effects, starts = None, ()
+        if effects is not None:
+            for milestone in effects.stop:
+                clock = current.clock(milestone)
+                if clock is not None and clock.stopped_at is None:
+                    emit(ev.SlaClockStopped, milestone=milestone)
+        for milestone in starts:
+            fresh = MilestoneClock(milestone=milestone, started_at=at)
+            plan = self._plan(current, milestone, fresh)
+            if plan is not None:
+                emit(
+                    ev.SlaClockStarted,
+                    milestone=milestone,
+                    due_at=plan.due_at,
+                    warnings=plan.warnings,
+                )
+        if effects is not None:
+            for milestone in effects.pause:
+                clock = current.clock(milestone)
+                if clock is not None and clock.running:
+                    emit(ev.SlaClockPaused, milestone=milestone)
+            for milestone in effects.resume:
+                clock = current.clock(milestone)
+                if (
+                    clock is not None
+                    and clock.paused_since is not None
+                    and clock.stopped_at is None
+                ):
+                    resumed = attrs.evolve(
+                        clock, pauses=(*clock.pauses, (clock.paused_since, at)), paused_since=None
+                    )
+                    plan = self._plan(current, milestone, resumed)
+                    emit(
+                        ev.SlaClockResumed,
+                        milestone=milestone,
+                        due_at=None if plan is None else plan.due_at,
+                        warnings=() if plan is None else plan.warnings,
+                    )
+        # A new priority, category or segment may change the targets of running clocks.
+        if (before.assessment, before.classification) != (after.assessment, after.classification):
+            for clock in current.clocks:
+                if clock.stopped_at is not None or clock.milestone in starts:
+                    continue
+                plan = self._plan(current, clock.milestone, clock)
+                if plan is not None and (plan.due_at, plan.warnings) != (
+                    clock.due_at,
+                    clock.warnings,
+                ):
+                    emit(
+                        ev.SlaClockRetargeted,
+                        milestone=clock.milestone,
+                        due_at=plan.due_at,
+                        warnings=plan.warnings,
+                    )
+        return out
+
+    # -- clause 7 use cases -------------------------------------------------------------------
+
+    def acknowledge(self, complaint_id: str, *, actor: Actor | str, **data: Any) -> Complaint:
+        """7.4: acknowledge receipt (``method`` optional)."""
+        return self.fire(complaint_id, "acknowledge", actor=actor, **data)
+
+    def assess(self, complaint_id: str, *, actor: Actor | str, assessment: Assessment) -> Complaint:
+        """7.5: record the initial assessment; running SLA clocks take the new targets."""
+        return self.fire(complaint_id, "assess", actor=actor, assessment=assessment)
+
+    def revise_assessment(
+        self, complaint_id: str, *, actor: Actor | str, assessment: Assessment, reason: str
+    ) -> Complaint:
+        """7.5: revise the assessment in the light of new information."""
+        return self.fire(
+            complaint_id, "revise_assessment", actor=actor, assessment=assessment, reason=reason
+        )
+
+    def assign(
+        self,
+        complaint_id: str,
+        *,
+        actor: Actor | str,
+        assignee: str | None = None,
+        team: str | None = None,
+    ) -> Complaint:
+        """Assign a handler and/or team (4.12 accountability)."""
+        return self.fire(complaint_id, "assign", actor=actor, assignee=assignee, team=team)
+
+    def classify(
+        self,
+        complaint_id: str,
+        *,
+        actor: Actor | str,
+        category: str | None,
+        tags: Sequence[str] = (),
+    ) -> Complaint:
+        """8.2: set the category (a taxonomy code) and tags."""
+        if (
+            category is not None
+            and self.category_known is not None
+            and not self.category_known(category)
+        ):
+            raise ValidationError([("category", "unknown or retired category code")])
+        classification = Classification(category=category, tags=frozenset(tags))
+        return self.fire(complaint_id, "classify", actor=actor, classification=classification)
+
+    def add_note(
+        self, complaint_id: str, *, actor: Actor | str, text: str, internal: bool = True
+    ) -> Complaint:
+        """Add a note to the case file."""
+        return self.fire(complaint_id, "add_note", actor=actor, text=text, internal=internal)
+
+    def start_investigation(self, complaint_id: str, *, actor: Actor | str) -> Complaint:
+        """7.6: start investigating (needs the assessment)."""
+        return self.fire(complaint_id, "start_investigation", actor=actor)
+
+    def request_information(self, complaint_id: str, *, actor: Actor | str) -> Complaint:
+        """Wait for the complainant; the clocks the workflow names pause meanwhile."""
+        return self.fire(complaint_id, "request_information", actor=actor)
+
+    def information_received(self, complaint_id: str, *, actor: Actor | str) -> Complaint:
+        """The complainant answered; paused clocks resume with their deadlines moved."""
+        return self.fire(complaint_id, "information_received", actor=actor)
+
+    def record_findings(self, complaint_id: str, *, actor: Actor | str, **data: Any) -> Complaint:
+        """7.6: record findings (``summary``, ``root_causes``, ``corrective_actions``)."""
+        return self.fire(complaint_id, "record_findings", actor=actor, **data)
+
+    def decide(self, complaint_id: str, *, actor: Actor | str, **data: Any) -> Complaint:
+        """7.7: record the decision (``outcome``, ``reasons``, ``remedies``).
+
+        In internal review this records the reviewer's decision (transition ``review_decide``).
+        """
+        complaint = self.storage.get(complaint_id)
+        transition = "review_decide" if complaint.state == "internal_review" else "decide"
+        return self.fire(complaint_id, transition, actor=actor, **data)
+
+    def communicate_decision(
+        self, complaint_id: str, *, actor: Actor | str, **data: Any
+    ) -> Complaint:
+        """7.8: the decision was sent (``method``, ``external_options_given``)."""
+        return self.fire(complaint_id, "communicate_decision", actor=actor, **data)
+
+    def record_reply(
+        self, complaint_id: str, *, actor: Actor | str, accepted: bool, comment: str | None = None
+    ) -> Complaint:
+        """The complainant accepted or rejected the decision."""
+        return self.fire(
+            complaint_id, "record_reply", actor=actor, accepted=accepted, comment=comment
+        )
+
+    def escalate(
+        self,
+        complaint_id: str,
+        *,
+        actor: Actor | str,
+        kind: EscalationKind,
+        reason: str | None = None,
+        provider: str | None = None,
+    ) -> Complaint:
+        """Send the complaint to internal review or to external dispute resolution (ISO 10003)."""
+        if not isinstance(kind, EscalationKind):
+            raise ValidationError([("kind", "expected an EscalationKind")])
+        transition = (
+            "escalate_internal" if kind is EscalationKind.INTERNAL_REVIEW else "escalate_external"
+        )
+        return self.fire(complaint_id, transition, actor=actor, reason=reason, provider=provider)
+
+    def close(
+        self, complaint_id: str, *, actor: Actor | str, reason: str | None = None
+    ) -> Complaint:
+        """7.9: close the complaint (the workflow checks the decision was communicated)."""
+        return self.fire(complaint_id, "close", actor=actor, reason=reason)
+
+    def reopen(
+        self, complaint_id: str, *, actor: Actor | str, reason: str | None = None
+    ) -> Complaint:
+        """Reopen a closed complaint."""
+        return self.fire(complaint_id, "reopen", actor=actor, reason=reason)
+
+    def withdraw(
+        self, complaint_id: str, *, actor: Actor | str, reason: str | None = None
+    ) -> Complaint:
+        """The complainant withdrew the complaint."""
+        return self.fire(complaint_id, "withdraw", actor=actor, reason=reason)
+
+    def record_satisfaction(
+        self, complaint_id: str, *, actor: Actor | str, score: int, comment: str | None = None
+    ) -> Complaint:
+        """8.3: record the complainant's satisfaction with the handling (1 to 5)."""
+        return self.fire(
+            complaint_id, "record_satisfaction", actor=actor, score=score, comment=comment
+        )
+
+    def erase_personal_data(self, complainant_id: str, *, actor: Actor | str) -> int:
+        """4.10: erase the complainant's personal data; record it on each of their complaints.
+
+        Returns how many complaints were marked. The events hold no personal data and stay.
+        """
+        who = _as_actor(actor)
+        marked = 0
+        query = ComplaintQuery(complainant_id=complainant_id, limit=500)
+        while True:
+            page = self.storage.query(query)
+            for complaint in page.items:
+                if not complaint.personal_data_erased:
+                    self._command(complaint.id, who, self._erasure(who.id))
+                    marked += 1
+            if page.next_cursor is None:
+                break
+            query = attrs.evolve(query, cursor=page.next_cursor)
+        self.storage.erase_personal_data(complainant_id)
+        return marked
+
+    @staticmethod
+    def _erasure(
+        actor: str,
+    ) -> Callable[[Complaint, datetime], tuple[Complaint, list[ev.Event]]]:
+        def step(complaint: Complaint, at: datetime) -> tuple[Complaint, list[ev.Event]]:
+            if complaint.personal_data_erased:
+                return complaint, []
+            event = ev.PersonalDataErased(
+                complaint_id=complaint.id,
+                sequence=complaint.version + 1,
+                occurred_at=at,
+                actor=actor,
+            )
+            return ev.apply(complaint, event), [event]
+
+        return step
+
+    def status_for_complainant(self, reference: str) -> ComplainantStatus:
+        """4.4, 7.3: the stage's public label and the next date the complainant can expect."""
+        complaint = self.storage.get_by_reference(reference)
+        state = self.workflow.state(complaint.state)
+        pending = [
+            (c.due_at, c.milestone) for c in complaint.clocks if c.running and c.due_at is not None
+        ]
+        due, milestone = min(pending) if pending else (None, None)
+        zone = getattr(self.sla, "zone", timezone.utc)
+        return ComplainantStatus(
+            reference=complaint.reference,
+            stage=self.workflow.label(complaint.state),
+            closed=state.terminal,
+            next_step=None if milestone is None else milestone.replace("_", " "),
+            next_date=None if due is None else due.astimezone(zone).date(),
+        )
+
+    # -- the sweeper and the outbox -------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None, *, batch: int = 500) -> TickReport:
+        """Record every SLA warning and breach due by *now* (default: the clock), once each.
+
+        Finds candidates through the indexed ``next_sla_before`` query, never a scan. Running
+        it twice at the same instant changes nothing the second time.
+        """
+        at = self.clock.now() if now is None else now
+        if not isinstance(at, datetime) or at.utcoffset() is None:
+            raise ValidationError([("now", "expected an aware datetime")])
+        query = ComplaintQuery(next_sla_before=at + _MICRO, limit=batch)
+        examined = warnings = breaches = 0
+        while True:
+            page = self.storage.query(query)
+            for complaint in page.items:
+                examined += 1
+                counts = [0, 0]
+                self._command(complaint.id, Actor("system"), self._sweep(at, counts))
+                warnings += counts[0]
+                breaches += counts[1]
+            if page.next_cursor is None:
+                return TickReport(examined=examined, warnings=warnings, breaches=breaches)
+            query = attrs.evolve(query, cursor=page.next_cursor)
+
+    def _sweep(
+        self, now: datetime, counts: list[int]
+    ) -> Callable[[Complaint, datetime], tuple[Complaint, list[ev.Event]]]:
+        def step(complaint: Complaint, at: datetime) -> tuple[Complaint, list[ev.Event]]:
+            counts[:] = [0, 0]
+            out: list[ev.Event] = []
+            current = complaint
+
+            def emit(event_cls: type[ev.Event], occurred: datetime, **fields: Any) -> None:
+                nonlocal current
+                event = event_cls(
+                    complaint_id=complaint.id,
+                    sequence=current.version + 1,
+                    occurred_at=occurred,
+                    actor="system",
+                    **fields,
+                )
+                current = ev.apply(current, event)
+                out.append(event)
+
+            for clock in complaint.clocks:
+                if not clock.running:
+                    continue
+                for threshold, instant in clock.warnings:
+                    if instant <= now and threshold not in clock.warnings_reached:
+                        emit(
+                            ev.SlaWarningReached,
+                            now,
+                            milestone=clock.milestone,
+                            threshold=threshold,
+                        )
+                        counts[0] += 1
+                if clock.due_at is not None and clock.due_at <= now and clock.breached_at is None:
+                    emit(ev.SlaBreached, now, milestone=clock.milestone)
+                    counts[1] += 1
+            if counts[1]:
+                policy = self.escalation
+                assessment = current.assessment
+                if policy.raise_priority and assessment is not None:
+                    higher = _UPGRADE.get(assessment.priority)
+                    if higher is not None:
+                        emit(
+                            ev.AssessmentRevised,
+                            now,
+                            assessment=attrs.evolve(assessment, priority=higher),
+                            reason="SLA breached: priority raised by the escalation policy",
+                        )
+                if policy.reassign_team is not None and current.team != policy.reassign_team:
+                    emit(
+                        ev.ComplaintAssigned,
+                        now,
+                        assignee=current.assignee,
+                        team=policy.reassign_team,
+                    )
+            return current, out
+
+        return step
+
+    def dispatch(self) -> DispatchReport:
+        """Derive and deliver pending notifications (needs a notifier)."""
+        if self.dispatcher is None:
+            raise ConfigurationError([("notifier", "this service was built without a notifier")])
+        return self.dispatcher.run_once()
