@@ -533,12 +533,35 @@ class Complaint:
 
 
 _COMPLAINT_FIELDS = tuple(a.name for a in attrs.fields(Complaint))
+_COMPLAINT_FIELD_SET = frozenset(_COMPLAINT_FIELDS)
+
+
+def _make_unchecked_replace() -> Any:
+    # Straight-line code, generated from the fields (as attrs generates ``__init__``), copies a
+    # complaint about a third faster than a loop over the field names.
+    lines = [
+        "def unchecked_replace(complaint, changes):",
+        "    new = _new(Complaint)",
+        *(f"    _set(new, {name!r}, complaint.{name})" for name in _COMPLAINT_FIELDS),
+        "    for name, value in changes.items():",
+        "        if name in _fields:  # other keys are ignored",
+        "            _set(new, name, value)",
+        "    return new",
+    ]
+    namespace: dict[str, Any] = {
+        "_new": object.__new__,
+        "_set": object.__setattr__,
+        "Complaint": Complaint,
+        "_fields": _COMPLAINT_FIELD_SET,
+    }
+    exec(compile("\n".join(lines), "<iso10002.model unchecked_replace>", "exec"), namespace)  # noqa: S102
+    return namespace["unchecked_replace"]
+
+
+_unchecked_replace = _make_unchecked_replace()
 
 
 def unchecked_replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:
     """Copy *complaint* with *changes*, unvalidated: the changes come from validated events."""
-    new = object.__new__(Complaint)
-    setter = object.__setattr__
-    for name in _COMPLAINT_FIELDS:
-        setter(new, name, changes[name] if name in changes else getattr(complaint, name))
-    return new
+    result: Complaint = _unchecked_replace(complaint, changes)
+    return result

@@ -57,6 +57,36 @@ def event_fields(cls: type[ev.Event]) -> Mapping[str, attrs.Attribute[Any]]:
     return found
 
 
+PlanItem = tuple[str, "attrs.Attribute[Any]", Any, Any, Any, Any]
+"""(name, field, converter, validator, default, factory) for building an event field."""
+
+
+def event_plan(cls: type[ev.Event], fixed: Mapping[str, Any]) -> tuple[PlanItem, ...] | None:
+    """How to build *cls* field by field, or ``None`` if its ``__init__`` must be used.
+
+    The engine sets the common fields (already validated) itself and runs each other field's
+    converter and validator, exactly as the attrs ``__init__`` would; fixed values were
+    structured and validated when the definition was compiled.
+    """
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return None  # pragma: no cover - no event class has them
+    plan: list[PlanItem] = []
+    for name, field in event_fields(cls).items():
+        if not field.init or field.alias != name:
+            return None  # pragma: no cover - no event class has them
+        default: Any = field.default
+        factory: Any = None
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            if default.takes_self:
+                return None  # pragma: no cover - no event class has them
+            default, factory = attrs.NOTHING, default.factory
+        if name in fixed:
+            plan.append((name, field, None, None, fixed[name], None))
+        else:
+            plan.append((name, field, field.converter, field.validator, default, factory))
+    return tuple(plan)
+
+
 @attrs.define(slots=True, eq=False)
 class Step:
     """One compiled transition as seen from one source state."""
@@ -72,6 +102,9 @@ class Step:
     role_names: str
     guards: tuple[tuple[str, GuardCheck, Any], ...]
     fixed: Mapping[str, Any]
+    accepted: frozenset[str] = frozenset()
+    mandatory_set: frozenset[str] = frozenset()
+    plan: tuple[PlanItem, ...] | None = None
 
 
 @attrs.define(slots=True, eq=False)
@@ -312,6 +345,11 @@ def compile_definition(definition: WorkflowDefinition) -> Compiled:
             role_names=", ".join(t.roles),
             guards=guards,
             fixed=fixed,
+            accepted=frozenset(fields) - fixed.keys(),
+            mandatory_set=frozenset(
+                n for n, f in fields.items() if f.default is attrs.NOTHING and n not in fixed
+            ),
+            plan=event_plan(event_cls, fixed) if event_cls is not None else None,
         )
         sources.setdefault(t.name, []).extend(t.sources)
         for source in t.sources:

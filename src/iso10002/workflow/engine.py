@@ -151,18 +151,39 @@ def _build_event(
     at: datetime,
     data: Mapping[str, Any],
 ) -> Event:
-    values = {**data, **step.fixed} if step.fixed else data
+    plan = step.plan
     try:
-        return cls(
-            complaint_id=complaint.id,
-            sequence=complaint.version + 1,
-            occurred_at=at,
-            actor=actor.id,
-            **values,
-        )
+        if plan is None:  # pragma: no cover - every event class has a plan
+            values = {**data, **step.fixed} if step.fixed else data
+            return cls(
+                complaint_id=complaint.id,
+                sequence=complaint.version + 1,
+                occurred_at=at,
+                actor=actor.id,
+                **values,
+            )
+        # What the attrs __init__ does, minus re-validating the common fields: the complaint id
+        # and the actor id were validated when they were built, ``at`` by _check_at.
+        event = _new(cls)
+        _set(event, "complaint_id", complaint.id)
+        _set(event, "sequence", complaint.version + 1)
+        _set(event, "occurred_at", at)
+        _set(event, "actor", actor.id)
+        for name, field, convert, check, default, factory in plan:
+            if name in data:
+                value = data[name]
+                if convert is not None:
+                    value = convert(value)
+                if check is not None:
+                    check(event, field, value)
+            else:
+                value = default if factory is None else factory()
+            _set(event, name, value)
     except Exception:  # noqa: BLE001 - re-checked field by field below
+        values = {**data, **step.fixed} if step.fixed else data
         problems = _field_problems(cls, values) or [Problem("", "invalid event data")]
         raise ValidationError(problems, what=f"data for transition {step.name!r}") from None
+    return event
 
 
 def _state_changed(
@@ -207,7 +228,17 @@ def fire(
     if refusal is not None:
         raise refusal
     at = _check_at(at)
-    problems = _data_problems(step, data) if data or step.mandatory or step.required else None
+    if data:
+        keys = data.keys()
+        problems = (
+            None
+            if keys <= step.accepted
+            and keys >= step.mandatory_set
+            and not (step.required and any(data.get(k) is None for k in step.required))
+            else _data_problems(step, data)
+        )
+    else:
+        problems = _data_problems(step, data) if step.mandatory or step.required else None
     if problems:
         if step.event is not None:
             known = {k: x for k, x in data.items() if k in step.fields and k not in step.fixed}
@@ -220,7 +251,12 @@ def fire(
         if step.target is None:
             return after, (event,)
         changed = _state_changed(after, after.version + 1, at, actor.id, step)
-        return apply(after, changed), (event, changed)
+        # ``after`` is a fresh copy nobody else holds: fold the StateChanged into it in place
+        # instead of copying it again. This is exactly ``apply(after, changed)``: the event
+        # leaves ``after.state`` and follows ``after.version`` by construction.
+        _set(after, "state", step.target)
+        _set(after, "version", changed.sequence)
+        return after, (event, changed)
     changed = _state_changed(complaint, complaint.version + 1, at, actor.id, step)
     return apply(complaint, changed), (changed,)
 
