@@ -26,16 +26,12 @@ DEFAULT_TAXONOMY_NAMES: Final = ("categories", "outcomes", "remedies", "root_cau
 def default_taxonomy(name: str) -> Taxonomy:
     """The bundled taxonomy *name* (one of :data:`DEFAULT_TAXONOMY_NAMES`), loaded once."""
     if name not in DEFAULT_TAXONOMY_NAMES:
+        accepted = ", ".join(DEFAULT_TAXONOMY_NAMES)
         raise TaxonomyError(
-            [
-                (
-                    "name",
-                    f"no bundled taxonomy of that name; accepted: {', '.join(DEFAULT_TAXONOMY_NAMES)}",
-                )
-            ],
+            [("name", f"no bundled taxonomy of that name; accepted: {accepted}")],
             what="default taxonomy",
         )
-    text = resources.files(__package__).joinpath("data", f"{name}.json").read_bytes()
+    text = resources.files(__package__).joinpath("data").joinpath(f"{name}.json").read_bytes()
     return Taxonomy.from_json(text)
 
 
