@@ -1,0 +1,268 @@
+"""What the SQL backends share: denormalised columns, the query's WHERE clause, JSON escaping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from iso10002 import events as ev
+from iso10002.errors import ValidationError
+from iso10002.model import Complainant, Complaint
+from iso10002.ports import ComplaintQuery
+from iso10002.serialization import dump, load
+
+from . import _common as c
+
+COMPLAINT_COLUMNS = (
+    "id",
+    "reference",
+    "version",
+    "state",
+    "category",
+    "channel",
+    "assignee",
+    "priority",
+    "complainant_id",
+    "received_at",
+    "next_sla_at",
+    "breached",
+    "payload",
+)
+"""The columns of the complaints table, in :func:`complaint_row` order."""
+
+EVENT_COLUMNS = ("position", "complaint_id", "sequence", "type", "occurred_at", "payload")
+"""The columns of the events table, in :func:`event_row` order."""
+
+DELIVERY_COLUMNS = (
+    "key",
+    "payload",
+    "attempts",
+    "status",
+    "last_error",
+    "available_at",
+    "claimed_by",
+    "lease_until",
+    "delivered_at",
+)
+"""The columns of the deliveries table."""
+
+
+@attrs.frozen
+class Dialect:
+    """How one SQL backend writes parameters, instants and text."""
+
+    placeholder: str
+    """``?`` (sqlite3) or ``%s`` (psycopg)."""
+    time: Callable[[datetime], Any]
+    """An instant as stored: microseconds (SQLite) or the datetime itself (PostgreSQL)."""
+    text: Callable[[str], str]
+    """Text as stored in a column (PostgreSQL escapes NUL characters)."""
+    true: str
+    """The SQL literal for true (a literal lets a partial index on ``breached`` serve)."""
+    false: str
+    """The SQL literal for false."""
+
+
+def _identity(value: str) -> str:
+    return value
+
+
+def _optional_text(dialect: Dialect, value: str | None) -> str | None:
+    return None if value is None else dialect.text(value)
+
+
+def complaint_row(dialect: Dialect, complaint: Complaint, payload: str | None) -> tuple[Any, ...]:
+    """The complaints-table row of *complaint*, with its JSON *payload*."""
+    next_sla = complaint.next_sla_at
+    priority = complaint.priority
+    text = dialect.text
+    return (
+        text(complaint.id),
+        text(complaint.reference),
+        complaint.version,
+        text(complaint.state),
+        _optional_text(dialect, complaint.classification.category),
+        complaint.details.channel.value,
+        _optional_text(dialect, complaint.assignee),
+        None if priority is None else priority.value,
+        text(complaint.complainant_id),
+        dialect.time(complaint.received_at),
+        None if next_sla is None else dialect.time(next_sla),
+        complaint.breached,
+        payload,
+    )
+
+
+def event_row(
+    dialect: Dialect, position: int | None, event: ev.Event, payload: str
+) -> tuple[Any, ...]:
+    """The events-table row of *event* at *position* (``None``: the next free one)."""
+    return (
+        position,
+        dialect.text(event.complaint_id),
+        event.sequence,
+        type(event).__name__,
+        dialect.time(event.occurred_at),
+        payload,
+    )
+
+
+def where(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (``""`` if none) and its parameters for the filters of *query*."""
+    p = dialect.placeholder
+    text = dialect.text
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.states is not None:
+        if not query.states:
+            clauses.append("1 = 0")
+        else:
+            clauses.append(f"state IN ({', '.join([p] * len(query.states))})")
+            params.extend(text(s) for s in sorted(query.states))
+    if query.category_prefix is not None:
+        low = text(query.category_prefix)
+        clauses.append(f"category >= {p}")
+        params.append(low)
+        high = c.prefix_upper_bound(low)
+        if high is not None:
+            clauses.append(f"category < {p}")
+            params.append(high)
+    if query.channel is not None:
+        clauses.append(f"channel = {p}")
+        params.append(query.channel.value)
+    if query.assignee is not None:
+        clauses.append(f"assignee = {p}")
+        params.append(text(query.assignee))
+    if query.priority is not None:
+        clauses.append(f"priority = {p}")
+        params.append(query.priority.value)
+    if query.received_from is not None:
+        clauses.append(f"received_at >= {p}")
+        params.append(dialect.time(query.received_from))
+    if query.received_until is not None:
+        clauses.append(f"received_at < {p}")
+        params.append(dialect.time(query.received_until))
+    if query.next_sla_before is not None:
+        clauses.append(f"next_sla_at < {p}")
+        params.append(dialect.time(query.next_sla_before))
+    if query.breached is not None:
+        clauses.append(f"breached = {dialect.true if query.breached else dialect.false}")
+    if query.complainant_id is not None:
+        clauses.append(f"complainant_id = {p}")
+        params.append(text(query.complainant_id))
+    return " AND ".join(clauses), params
+
+
+def page_clause(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]]:
+    """The full WHERE … ORDER BY … LIMIT tail of a page query (fetches ``limit + 1`` rows)."""
+    p = dialect.placeholder
+    condition, params = where(dialect, query)
+    after = query.after
+    if after is not None:
+        keyset = f"(received_at, id) > ({p}, {p})"
+        condition = f"{condition} AND {keyset}" if condition else keyset
+        params.extend([dialect.time(after[0]), dialect.text(after[1])])
+    head = f" WHERE {condition}" if condition else ""
+    params.append(query.limit + 1)
+    return f"{head} ORDER BY received_at, id LIMIT {p}", params
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def complaint_doc(complaint: Complaint) -> dict[str, Any]:
+    """The JSON document of *complaint*."""
+    return dump(complaint)
+
+
+def event_doc(event: ev.Event) -> dict[str, Any]:
+    """The JSON document of *event*."""
+    return dump(event)
+
+
+def complainant_doc(complainant: Complainant) -> dict[str, Any]:
+    """The JSON document of *complainant*."""
+    return dump(complainant)
+
+
+def load_complaint(doc: object) -> Complaint:
+    """The complaint stored as *doc*."""
+    value = load(doc)
+    if not isinstance(value, Complaint):  # pragma: no cover - only a corrupted store
+        raise ValidationError([("payload", "stored document is not a Complaint")])
+    return value
+
+
+def load_event(doc: object) -> ev.Event:
+    """The event stored as *doc*."""
+    value = load(doc)
+    if not isinstance(value, ev.Event):  # pragma: no cover - only a corrupted store
+        raise ValidationError([("payload", "stored document is not an event")])
+    return value
+
+
+def load_complainant(doc: object) -> Complainant:
+    """The complainant stored as *doc*."""
+    value = load(doc)
+    if not isinstance(value, Complainant):  # pragma: no cover - only a corrupted store
+        raise ValidationError([("payload", "stored document is not a Complainant")])
+    return value
+
+
+# --- NUL escaping for PostgreSQL text and JSONB ---------------------------------------------------
+
+ESCAPE = "\ue000"
+"""Escape character for text PostgreSQL cannot hold: NUL becomes ESCAPE + "0", ESCAPE itself
+becomes ESCAPE + "e". The code is prefix-free, so prefixes and equality survive escaping."""
+
+_UNESCAPE = re.compile(ESCAPE + "(.)", re.DOTALL)
+_UNESCAPES = {"0": "\x00", "e": ESCAPE}
+
+
+def escape_text(value: str) -> str:
+    """*value* without NUL characters, reversibly."""
+    if "\x00" not in value and ESCAPE not in value:
+        return value
+    return value.replace(ESCAPE, ESCAPE + "e").replace("\x00", ESCAPE + "0")
+
+
+def unescape_text(value: str) -> str:
+    """The inverse of :func:`escape_text`."""
+    if ESCAPE not in value:
+        return value
+    return _UNESCAPE.sub(lambda m: _UNESCAPES[m.group(1)], value)
+
+
+def _walk(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):
+        return [_walk(item, fn) for item in value]
+    if isinstance(value, dict):
+        return {fn(k): _walk(v, fn) for k, v in value.items()}
+    return value
+
+
+def escaped_json(doc: Any) -> str:
+    """JSON text of *doc* that JSONB accepts: NUL characters escaped inside every string."""
+    text = c.to_json(doc)
+    if "\\u0000" not in text and ESCAPE not in text:
+        return text
+    return c.to_json(_walk(doc, escape_text))
+
+
+def unescaped_doc(text: str) -> Any:
+    """The document stored by :func:`escaped_json`."""
+    import json
+
+    doc = json.loads(text)
+    if ESCAPE not in text:
+        return doc
+    return _walk(doc, unescape_text)
+
+
+IDENTITY = _identity

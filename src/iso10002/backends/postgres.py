@@ -1,0 +1,680 @@
+"""The PostgreSQL backend, on psycopg 3 (``pip install iso10002[postgres]``).
+
+For applications that outgrow one machine: many processes on many hosts share one database. All
+tables live in one PostgreSQL schema (``iso10002`` unless told otherwise), created and migrated on
+open under an advisory lock. Complaints, events and complainants are JSONB documents beside indexed
+columns. Every write that appends events first takes the row lock of a one-row counter, so the
+global event positions are gap-free and follow commit order. Deliveries are claimed with
+``FOR UPDATE SKIP LOCKED``, so any number of dispatchers can claim at once without sharing a row.
+
+PostgreSQL text cannot hold NUL characters; they are stored escaped (see
+:data:`iso10002.backends._sql.ESCAPE`) and come back exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+from iso10002 import events as ev
+from iso10002.errors import (
+    ComplaintNotFound,
+    ConcurrencyConflict,
+    DuplicateError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from iso10002.model import Complainant, Complaint
+from iso10002.ports import (
+    ComplaintQuery,
+    Delivery,
+    DeliveryStatus,
+    NewComplaint,
+    Page,
+    StoredEvent,
+)
+
+from . import _common as c
+from . import _sql as q
+
+try:
+    import psycopg
+    from psycopg.types.string import TextLoader
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess without psycopg
+    raise StorageError(
+        "the PostgreSQL backend needs psycopg 3: pip install iso10002[postgres]"
+    ) from exc
+
+__all__ = ["SCHEMA_VERSION", "PostgresDeliveryLog", "PostgresRepository"]
+
+DIALECT = q.Dialect(placeholder="%s", time=c.utc, text=q.escape_text, true="true", false="false")
+
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _migrations(s: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The migrations, for schema *s* (already quoted)."""
+    return (
+        (
+            1,
+            (
+                f"""CREATE TABLE {s}.complaints (
+                    id text COLLATE "C" PRIMARY KEY,
+                    reference text COLLATE "C" NOT NULL UNIQUE,
+                    version integer NOT NULL,
+                    state text COLLATE "C" NOT NULL,
+                    category text COLLATE "C",
+                    channel text COLLATE "C" NOT NULL,
+                    assignee text COLLATE "C",
+                    priority text COLLATE "C",
+                    complainant_id text COLLATE "C" NOT NULL,
+                    received_at timestamptz NOT NULL,
+                    next_sla_at timestamptz,
+                    breached boolean NOT NULL,
+                    payload jsonb
+                )""",
+                f"CREATE INDEX complaints_received ON {s}.complaints (received_at, id)",
+                f"CREATE INDEX complaints_state ON {s}.complaints (state, received_at, id)",
+                f"CREATE INDEX complaints_category ON {s}.complaints (category, received_at, id) "
+                "WHERE category IS NOT NULL",
+                f"CREATE INDEX complaints_channel ON {s}.complaints (channel, received_at, id)",
+                f"CREATE INDEX complaints_assignee ON {s}.complaints (assignee, received_at, id) "
+                "WHERE assignee IS NOT NULL",
+                f"CREATE INDEX complaints_priority ON {s}.complaints (priority, received_at, id) "
+                "WHERE priority IS NOT NULL",
+                f"CREATE INDEX complaints_complainant ON {s}.complaints "
+                "(complainant_id, received_at, id)",
+                f"CREATE INDEX complaints_breached ON {s}.complaints (received_at, id) "
+                "WHERE breached",
+                f"CREATE INDEX complaints_next_sla ON {s}.complaints (next_sla_at) "
+                "WHERE next_sla_at IS NOT NULL",
+                f"CREATE INDEX complaints_open ON {s}.complaints (received_at, id) "
+                "INCLUDE (next_sla_at) WHERE next_sla_at IS NOT NULL",
+                f"""CREATE TABLE {s}.events (
+                    position bigint PRIMARY KEY,
+                    complaint_id text COLLATE "C" NOT NULL,
+                    sequence integer NOT NULL,
+                    type text COLLATE "C" NOT NULL,
+                    occurred_at timestamptz NOT NULL,
+                    payload jsonb NOT NULL,
+                    UNIQUE (complaint_id, sequence)
+                )""",
+                f"""CREATE TABLE {s}.event_counter (
+                    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+                    last bigint NOT NULL
+                )""",
+                f"INSERT INTO {s}.event_counter (id, last) VALUES (true, 0)",
+                f"""CREATE TABLE {s}.complainants (
+                    id text COLLATE "C" PRIMARY KEY,
+                    payload jsonb NOT NULL
+                )""",
+                f"""CREATE TABLE {s}.deliveries (
+                    key text COLLATE "C" PRIMARY KEY,
+                    payload text NOT NULL,
+                    attempts integer NOT NULL,
+                    status text COLLATE "C" NOT NULL,
+                    last_error text,
+                    available_at timestamptz NOT NULL,
+                    claimed_by text COLLATE "C",
+                    lease_until timestamptz,
+                    delivered_at timestamptz
+                )""",
+                f"CREATE INDEX deliveries_pending ON {s}.deliveries (available_at, key) "
+                "WHERE status = 'pending'",
+                f"CREATE INDEX deliveries_claimed ON {s}.deliveries (lease_until) "
+                "WHERE status = 'claimed'",
+                f"CREATE INDEX deliveries_dead ON {s}.deliveries (key) WHERE status = 'dead'",
+                f"""CREATE TABLE {s}.consumers (
+                    name text COLLATE "C" PRIMARY KEY,
+                    position bigint NOT NULL
+                )""",
+            ),
+        ),
+    )
+
+
+SCHEMA_VERSION = _migrations('"x"')[-1][0]
+"""The schema version this release creates and reads."""
+
+_DUPLICATES = {
+    "complaints_pkey": "id",
+    "complaints_reference_key": "reference",
+    "events_complaint_id_sequence_key": "id",
+}
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Turn driver errors into the library's errors (never quoting stored values)."""
+    try:
+        yield
+    except psycopg.errors.UniqueViolation as exc:
+        column = _DUPLICATES.get(exc.diag.constraint_name or "")
+        if column is None:  # pragma: no cover - no other unique constraint is written blindly
+            raise StorageError("PostgreSQL refused a duplicate key") from exc
+        raise DuplicateError(f"a complaint with this {column} is already stored") from None
+    except psycopg.Error as exc:
+        state = exc.sqlstate or "no SQLSTATE"
+        raise StorageError(
+            f"PostgreSQL failed ({type(exc).__name__}, {state}): {exc.diag.message_primary or ''}"
+        ) from exc
+    except UnicodeEncodeError:
+        raise ValidationError(
+            [("", "text must be valid Unicode (no lone surrogates) to be stored")]
+        ) from None
+
+
+class _Pool:
+    """Connections kept for reuse; a thread takes one per operation."""
+
+    def __init__(self, conninfo: str, *, max_idle: int) -> None:
+        self._conninfo = conninfo
+        self._max_idle = max_idle
+        self._lock = threading.Lock()
+        self._idle: list[psycopg.Connection[Any]] = []
+        self.closed = False
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(self._conninfo, autocommit=True)
+        conn.adapters.register_loader("jsonb", TextLoader)
+        return conn
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock:
+            if self.closed:
+                raise StorageError("the repository is closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            healthy = not conn.closed and not conn.broken
+            with self._lock:
+                keep = healthy and not self.closed and len(self._idle) < self._max_idle
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+def _complaint_row(complaint: Complaint) -> tuple[Any, ...]:
+    """The row of *complaint*; at version 1 the payload is left out (it is the receipt's fold)."""
+    payload = None if complaint.version == 1 else q.escaped_json(q.complaint_doc(complaint))
+    return q.complaint_row(DIALECT, complaint, payload)
+
+
+def _load_complaint(row: Sequence[Any]) -> Complaint:
+    if row[0] is not None:
+        return q.load_complaint(q.unescaped_doc(row[0]))
+    return ev.apply(None, q.load_event(q.unescaped_doc(row[1])))
+
+
+class PostgresRepository:
+    """A repository in PostgreSQL schema *schema*, reached with libpq *conninfo*.
+
+    *conninfo* is a ``postgresql://`` URL or a ``key=value`` string. The schema and its tables
+    are created on open if missing, and migrated if older. At most *max_idle* connections are
+    kept open between calls.
+    """
+
+    def __init__(self, conninfo: str, *, schema: str = "iso10002", max_idle: int = 8) -> None:
+        if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
+            raise ValidationError(
+                [
+                    (
+                        "schema",
+                        "expected 1 to 63 letters, digits or underscores, not starting "
+                        "with a digit",
+                    )
+                ],
+                what="PostgreSQL options",
+            )
+        self._schema = schema
+        s = f'"{schema}"'
+        self._s = s
+        self._pool = _Pool(conninfo, max_idle=max_idle)
+        self._deliveries = PostgresDeliveryLog(self)
+        self._complaint_insert = (
+            f"INSERT INTO {s}.complaints ({', '.join(q.COMPLAINT_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * (len(q.COMPLAINT_COLUMNS) - 1))}, %s::jsonb)"
+        )
+        self._complaint_copy = f"COPY {s}.complaints ({', '.join(q.COMPLAINT_COLUMNS)}) FROM STDIN"
+        self._event_insert = (
+            f"INSERT INTO {s}.events ({', '.join(q.EVENT_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * (len(q.EVENT_COLUMNS) - 1))}, %s::jsonb)"
+        )
+        self._event_copy = f"COPY {s}.events ({', '.join(q.EVENT_COLUMNS)}) FROM STDIN"
+        self._complainant_upsert = (
+            f"INSERT INTO {s}.complainants (id, payload) "
+            "SELECT * FROM unnest(%b::text[], %b::text[]::jsonb[]) "
+            "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload"
+        )
+        self._complaint_update = (
+            f"UPDATE {s}.complaints SET version = %s, state = %s, category = %s, channel = %s, "
+            "assignee = %s, priority = %s, complainant_id = %s, received_at = %s, "
+            "next_sla_at = %s, breached = %s, payload = %s::jsonb WHERE id = %s AND version = %s"
+        )
+        self._select_complaint = (
+            f"SELECT c.payload, e.payload FROM {s}.complaints AS c LEFT JOIN {s}.events AS e "
+            "ON c.payload IS NULL AND e.complaint_id = c.id AND e.sequence = 1"
+        )
+        self._counter = f"UPDATE {s}.event_counter SET last = last + %s RETURNING last"
+        try:
+            self._migrate()
+        except BaseException:
+            self._pool.close()
+            raise
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[psycopg.Connection[Any]]:
+        with _translated(), self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[psycopg.Connection[Any]]:
+        with _translated(), self._pool.connection() as conn, conn.transaction():
+            yield conn
+
+    def _migrate(self) -> None:
+        s = self._s
+        with self._write() as conn:
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"iso10002:{self._schema}",)
+            )
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer NOT NULL)"
+            )
+            row = conn.execute(f"SELECT max(version) FROM {s}.schema_version").fetchone()
+            current = int(row[0]) if row is not None and row[0] is not None else 0
+            if current > SCHEMA_VERSION:
+                raise StorageError(
+                    f"schema {self._schema!r} has version {current}; this release reads up to "
+                    f"{SCHEMA_VERSION}: upgrade iso10002"
+                )
+            for version, statements in _migrations(s):
+                if version > current:
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute(
+                        f"INSERT INTO {s}.schema_version (version) VALUES (%s)", (version,)
+                    )
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the tables."""
+        return self._schema
+
+    @property
+    def deliveries(self) -> PostgresDeliveryLog:
+        """The delivery log kept in the same schema."""
+        return self._deliveries
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        with self._read() as conn:
+            row = conn.execute(f"SELECT max(version) FROM {self._s}.schema_version").fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def _positions(self, conn: psycopg.Connection[Any], count: int) -> int:
+        """Reserve *count* positions of the global log; return the first."""
+        row = conn.execute(self._counter, (count,)).fetchone()
+        if row is None:  # pragma: no cover - the first migration creates the row
+            raise StorageError(f"the event counter of schema {self._schema!r} is missing")
+        return int(row[0]) - count + 1
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def add(
+        self,
+        complaint: Complaint,
+        *,
+        events: Sequence[ev.Event],
+        complainant: Complainant | None = None,
+    ) -> None:
+        """Store a new complaint with its events and, apart, its complainant."""
+        c.validate_new(complaint, events, complainant)
+        row = q.complaint_row(DIALECT, complaint, q.escaped_json(q.complaint_doc(complaint)))
+        rows = [q.escaped_json(q.event_doc(e)) for e in events]
+        with self._write() as conn:
+            first = self._positions(conn, len(events))
+            conn.execute(self._complaint_insert, row)
+            with conn.cursor() as cur:
+                cur.executemany(
+                    self._event_insert,
+                    [q.event_row(DIALECT, first + i, e, rows[i]) for i, e in enumerate(events)],
+                )
+            if complainant is not None:
+                conn.execute(
+                    self._complainant_upsert,
+                    ([complainant.id], [q.escaped_json(q.complainant_doc(complainant))]),
+                )
+
+    def add_many(self, items: Iterable[NewComplaint]) -> int:
+        """Store many new complaints in one transaction, all or none; return how many.
+
+        Rows are streamed with ``COPY``; complainants go through a temporary staging table so
+        that a repeated complainant id keeps its last record.
+        """
+        batch = c.validate_batch(items)
+        if not batch:
+            return 0
+        with self._write() as conn, conn.cursor() as cur:
+            position = self._positions(conn, sum(len(item.events) for item in batch))
+            with cur.copy(self._complaint_copy) as copy:
+                for item in batch:
+                    copy.write_row(_complaint_row(item.complaint))
+            with cur.copy(self._event_copy) as copy:
+                for item in batch:
+                    for e in item.events:
+                        copy.write_row(
+                            q.event_row(DIALECT, position, e, q.escaped_json(q.event_doc(e)))
+                        )
+                        position += 1
+            if any(item.complainant is not None for item in batch):
+                cur.execute(
+                    "CREATE TEMPORARY TABLE IF NOT EXISTS iso10002_complainants_staging "
+                    "(seq bigint, id text, payload jsonb) ON COMMIT DELETE ROWS"
+                )
+                with cur.copy(
+                    "COPY iso10002_complainants_staging (seq, id, payload) FROM STDIN"
+                ) as copy:
+                    for seq, item in enumerate(batch):
+                        if item.complainant is not None:
+                            copy.write_row(
+                                (
+                                    seq,
+                                    q.escape_text(item.complainant.id),
+                                    q.escaped_json(q.complainant_doc(item.complainant)),
+                                )
+                            )
+                cur.execute(
+                    f"INSERT INTO {self._s}.complainants (id, payload) "
+                    "SELECT DISTINCT ON (id) id, payload FROM iso10002_complainants_staging "
+                    "ORDER BY id, seq DESC "
+                    "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload"
+                )
+        return len(batch)
+
+    def save(
+        self, complaint: Complaint, *, expected_version: int, events: Sequence[ev.Event]
+    ) -> None:
+        """Store the new version with its events, atomically; see the port."""
+        c.validate_save(complaint, expected_version, events)
+        row = _complaint_row(complaint)
+        rows = [q.escaped_json(q.event_doc(e)) for e in events]
+        with self._write() as conn:
+            first = self._positions(conn, len(events))
+            updated = conn.execute(
+                self._complaint_update, (*row[2:], row[0], expected_version)
+            ).rowcount
+            if updated != 1:
+                found = conn.execute(
+                    f"SELECT version FROM {self._s}.complaints WHERE id = %s", (row[0],)
+                ).fetchone()
+                raise ConcurrencyConflict(
+                    complaint.id, expected_version, None if found is None else int(found[0])
+                )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    self._event_insert,
+                    [q.event_row(DIALECT, first + i, e, rows[i]) for i, e in enumerate(events)],
+                )
+
+    def erase_personal_data(self, complainant_id: str) -> bool:
+        """Delete the complainant record; return whether one existed."""
+        c.check_text_key("complainant_id", complainant_id)
+        with self._write() as conn:
+            deleted = conn.execute(
+                f"DELETE FROM {self._s}.complainants WHERE id = %s",
+                (q.escape_text(complainant_id),),
+            )
+            return deleted.rowcount > 0
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def _one(self, column: str, key: str) -> Complaint | None:
+        with self._read() as conn:
+            row = conn.execute(
+                f"{self._select_complaint} WHERE c.{column} = %s", (q.escape_text(key),)
+            ).fetchone()
+        return None if row is None else _load_complaint(row)
+
+    def get(self, complaint_id: str) -> Complaint:
+        """The complaint with this id."""
+        c.check_text_key("complaint_id", complaint_id)
+        found = self._one("id", complaint_id)
+        if found is None:
+            raise ComplaintNotFound(complaint_id)
+        return found
+
+    def get_by_reference(self, reference: str) -> Complaint:
+        """The complaint with this reference."""
+        c.check_text_key("reference", reference)
+        found = self._one("reference", reference)
+        if found is None:
+            raise ComplaintNotFound(reference, by="reference")
+        return found
+
+    def get_complainant(self, complainant_id: str) -> Complainant | None:
+        """The complainant record, or ``None``."""
+        c.check_text_key("complainant_id", complainant_id)
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT payload FROM {self._s}.complainants WHERE id = %s",
+                (q.escape_text(complainant_id),),
+            ).fetchone()
+        return None if row is None else q.load_complainant(q.unescaped_doc(row[0]))
+
+    def query(self, query: ComplaintQuery) -> Page:
+        """One page of matching complaints in ``(received_at, id)`` order."""
+        c.check_query(query)
+        tail, params = q.page_clause(DIALECT, query)
+        with self._read() as conn:
+            rows = conn.execute(f"{self._select_complaint}{tail}", params).fetchall()
+        return c.page_from([_load_complaint(r) for r in rows], query.limit)
+
+    def count(self, query: ComplaintQuery) -> int:
+        """How many complaints match (cursor and limit ignored)."""
+        c.check_query(query)
+        condition, params = q.where(DIALECT, query)
+        head = f" WHERE {condition}" if condition else ""
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT count(*) FROM {self._s}.complaints{head}", params
+            ).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def events(self, complaint_id: str) -> list[ev.Event]:
+        """The complaint's events in order."""
+        c.check_text_key("complaint_id", complaint_id)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT payload FROM {self._s}.events WHERE complaint_id = %s ORDER BY sequence",
+                (q.escape_text(complaint_id),),
+            ).fetchall()
+        if not rows:
+            raise ComplaintNotFound(complaint_id)
+        return [q.load_event(q.unescaped_doc(r[0])) for r in rows]
+
+    def events_since(self, position: int, limit: int = 1000) -> list[StoredEvent]:
+        """Events of the global log after *position*, in order."""
+        c.check_events_since(position, limit)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT position, payload FROM {self._s}.events WHERE position > %s "
+                "ORDER BY position LIMIT %s",
+                (position, limit),
+            ).fetchall()
+        return [StoredEvent(int(r[0]), q.load_event(q.unescaped_doc(r[1]))) for r in rows]
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every connection; later calls raise :class:`~iso10002.errors.StorageError`."""
+        self._pool.close()
+
+    def __enter__(self) -> PostgresRepository:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresRepository(schema={self._schema!r})"
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    return Delivery(
+        key=row[0],
+        payload=c.load_payload(row[1]),
+        attempts=int(row[2]),
+        status=DeliveryStatus(row[3]),
+        last_error=None if row[4] is None else q.unescape_text(row[4]),
+        available_at=c.utc(row[5]),
+        claimed_by=row[6],
+        lease_until=None if row[7] is None else c.utc(row[7]),
+        delivered_at=None if row[8] is None else c.utc(row[8]),
+    )
+
+
+class PostgresDeliveryLog:
+    """The delivery log of a :class:`PostgresRepository`, reached as its ``deliveries``."""
+
+    def __init__(self, repository: PostgresRepository) -> None:
+        self._repository = repository
+        s = repository._s
+        self._s = s
+        self._columns = ", ".join(f"d.{name}" for name in q.DELIVERY_COLUMNS)
+        self._select = f"SELECT {', '.join(q.DELIVERY_COLUMNS)} FROM {s}.deliveries"
+
+    def enqueue(self, key: str, payload: dict[str, Any], *, available_at: datetime) -> bool:
+        """Record a delivery; ``False`` if *key* is already recorded."""
+        c.check_name("key", key)
+        text = c.payload_json(payload)
+        at = c.check_aware("available_at", available_at)
+        with self._repository._write() as conn:
+            inserted = conn.execute(
+                f"INSERT INTO {self._s}.deliveries (key, payload, attempts, status, available_at) "
+                "VALUES (%s, %s, 0, 'pending', %s) ON CONFLICT (key) DO NOTHING",
+                (key, text, at),
+            )
+            return inserted.rowcount > 0
+
+    def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
+        """Lease up to *limit* due deliveries to *worker* (``FOR UPDATE SKIP LOCKED``)."""
+        c.check_name("worker", worker)
+        at = c.check_aware("now", now)
+        c.check_positive_int("limit", limit)
+        until = at + c.check_lease(lease)
+        with self._repository._write() as conn:
+            rows = conn.execute(
+                f"UPDATE {self._s}.deliveries AS d SET status = 'claimed', claimed_by = %s, "
+                "lease_until = %s, attempts = d.attempts + 1 "
+                f"FROM (SELECT key FROM {self._s}.deliveries "
+                "WHERE (status = 'pending' AND available_at <= %s) "
+                "OR (status = 'claimed' AND lease_until <= %s) "
+                "ORDER BY available_at, key LIMIT %s FOR UPDATE SKIP LOCKED) AS due "
+                f"WHERE d.key = due.key RETURNING {self._columns}",
+                (worker, until, at, at, limit),
+            ).fetchall()
+        claimed = [_delivery(r) for r in rows]
+        claimed.sort(key=lambda d: (d.available_at, d.key))
+        return claimed
+
+    def _exists(self, conn: psycopg.Connection[Any], key: str) -> None:
+        found = conn.execute(
+            f"SELECT 1 FROM {self._s}.deliveries WHERE key = %s", (key,)
+        ).fetchone()
+        if found is None:
+            raise NotFoundError("no delivery with that key")
+
+    def mark_delivered(self, key: str, *, worker: str, at: datetime) -> bool:
+        """Record the delivery; ``False`` if it was already delivered."""
+        c.check_name("key", key)
+        c.check_name("worker", worker)
+        when = c.check_aware("at", at)
+        with self._repository._write() as conn:
+            updated = conn.execute(
+                f"UPDATE {self._s}.deliveries SET status = 'delivered', delivered_at = %s, "
+                "claimed_by = %s, lease_until = NULL WHERE key = %s AND status <> 'delivered'",
+                (when, worker, key),
+            ).rowcount
+            if updated == 0:
+                self._exists(conn, key)
+            return updated > 0
+
+    def mark_failed(
+        self, key: str, *, worker: str, error: str, retry_at: datetime, dead: bool = False
+    ) -> bool:
+        """Record a failed attempt by the claim holder; ``False`` if *worker* holds no claim."""
+        c.check_name("key", key)
+        c.check_name("worker", worker)
+        c.check_error(error)
+        when = c.check_aware("retry_at", retry_at)
+        c.check_bool("dead", dead)
+        with self._repository._write() as conn:
+            updated = conn.execute(
+                f"UPDATE {self._s}.deliveries SET status = %s, last_error = %s, "
+                "available_at = %s, claimed_by = NULL, lease_until = NULL "
+                "WHERE key = %s AND status = 'claimed' AND claimed_by = %s",
+                ("dead" if dead else "pending", q.escape_text(error), when, key, worker),
+            ).rowcount
+            if updated == 0:
+                self._exists(conn, key)
+            return updated > 0
+
+    def get(self, key: str) -> Delivery | None:
+        """The delivery with this key, or ``None``."""
+        c.check_text_key("key", key)
+        with self._repository._read() as conn:
+            row = conn.execute(f"{self._select} WHERE key = %s", (q.escape_text(key),)).fetchone()
+        return None if row is None else _delivery(row)
+
+    def dead_letters(self) -> list[Delivery]:
+        """Every dead delivery, ordered by key."""
+        with self._repository._read() as conn:
+            rows = conn.execute(f"{self._select} WHERE status = 'dead' ORDER BY key").fetchall()
+        return [_delivery(r) for r in rows]
+
+    def position(self, name: str) -> int:
+        """The stored position of consumer *name* (0 if never set)."""
+        c.check_name("name", name)
+        with self._repository._read() as conn:
+            row = conn.execute(
+                f"SELECT position FROM {self._s}.consumers WHERE name = %s", (name,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def set_position(self, name: str, position: int) -> None:
+        """Store the position of consumer *name*."""
+        c.check_name("name", name)
+        c.check_positive_int("position", position, low=0)
+        with self._repository._write() as conn:
+            conn.execute(
+                f"INSERT INTO {self._s}.consumers (name, position) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                (name, position),
+            )

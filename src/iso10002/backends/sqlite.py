@@ -1,0 +1,634 @@
+"""The SQLite backend: the embedded default, on the standard library's :mod:`sqlite3`.
+
+One database file (or ``:memory:``) holds complaints, events, complainants, deliveries and
+consumer positions. The file uses WAL; the schema is created and migrated on open (table
+``schema_version``). Several threads share a repository (each running statement gets a pooled
+connection; writes in one process take turns on a lock) and several processes can share one file
+(writes use ``BEGIN IMMEDIATE`` and wait up to ``timeout`` seconds for the lock).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from os import PathLike, fspath
+from types import TracebackType
+from typing import Any
+
+from iso10002 import events as ev
+from iso10002.errors import (
+    ComplaintNotFound,
+    ConcurrencyConflict,
+    DuplicateError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from iso10002.model import Complainant, Complaint
+from iso10002.ports import (
+    ComplaintQuery,
+    Delivery,
+    DeliveryStatus,
+    NewComplaint,
+    Page,
+    StoredEvent,
+)
+
+from . import _common as c
+from . import _sql as q
+
+__all__ = ["SCHEMA_VERSION", "SqliteDeliveryLog", "SqliteRepository"]
+
+DIALECT = q.Dialect(placeholder="?", time=c.micros, text=q.IDENTITY, true="1", false="0")
+
+_COMPLAINT_INSERT = (
+    f"INSERT INTO complaints ({', '.join(q.COMPLAINT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(q.COMPLAINT_COLUMNS))})"
+)
+_EVENT_INSERT = (
+    f"INSERT INTO events ({', '.join(q.EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(q.EVENT_COLUMNS))})"
+)
+_COMPLAINANT_UPSERT = (
+    "INSERT INTO complainants (id, payload) VALUES (?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload"
+)
+_COMPLAINT_UPDATE = (
+    "UPDATE complaints SET version = ?, state = ?, category = ?, channel = ?, assignee = ?, "
+    "priority = ?, complainant_id = ?, received_at = ?, next_sla_at = ?, breached = ?, "
+    "payload = ? WHERE id = ? AND version = ?"
+)
+
+_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE complaints (
+                id TEXT PRIMARY KEY,
+                reference TEXT NOT NULL UNIQUE,
+                version INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                category TEXT,
+                channel TEXT NOT NULL,
+                assignee TEXT,
+                priority TEXT,
+                complainant_id TEXT NOT NULL,
+                received_at INTEGER NOT NULL,
+                next_sla_at INTEGER,
+                breached INTEGER NOT NULL,
+                payload TEXT
+            )""",
+            "CREATE INDEX complaints_received ON complaints (received_at, id)",
+            "CREATE INDEX complaints_state ON complaints (state, received_at, id)",
+            "CREATE INDEX complaints_category ON complaints (category, received_at, id) "
+            "WHERE category IS NOT NULL",
+            "CREATE INDEX complaints_channel ON complaints (channel, received_at, id)",
+            "CREATE INDEX complaints_assignee ON complaints (assignee, received_at, id) "
+            "WHERE assignee IS NOT NULL",
+            "CREATE INDEX complaints_priority ON complaints (priority, received_at, id) "
+            "WHERE priority IS NOT NULL",
+            "CREATE INDEX complaints_complainant ON complaints (complainant_id, received_at, id)",
+            "CREATE INDEX complaints_breached ON complaints (received_at, id) WHERE breached = 1",
+            "CREATE INDEX complaints_next_sla ON complaints (next_sla_at) "
+            "WHERE next_sla_at IS NOT NULL",
+            "CREATE INDEX complaints_open ON complaints (received_at, id, next_sla_at) "
+            "WHERE next_sla_at IS NOT NULL",
+            """CREATE TABLE events (
+                position INTEGER PRIMARY KEY,
+                complaint_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                occurred_at INTEGER NOT NULL,
+                payload TEXT NOT NULL,
+                UNIQUE (complaint_id, sequence)
+            )""",
+            "CREATE TABLE complainants (id TEXT PRIMARY KEY, payload TEXT NOT NULL)",
+            """CREATE TABLE deliveries (
+                key TEXT PRIMARY KEY,
+                payload TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                last_error TEXT,
+                available_at INTEGER NOT NULL,
+                claimed_by TEXT,
+                lease_until INTEGER,
+                delivered_at INTEGER
+            )""",
+            "CREATE INDEX deliveries_pending ON deliveries (available_at, key) "
+            "WHERE status = 'pending'",
+            "CREATE INDEX deliveries_claimed ON deliveries (lease_until) WHERE status = 'claimed'",
+            "CREATE INDEX deliveries_dead ON deliveries (key) WHERE status = 'dead'",
+            "CREATE TABLE consumers (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = _MIGRATIONS[-1][0]
+"""The schema version this release creates and reads."""
+
+_CHUNK = 500
+_SELECT_COMPLAINT = (
+    "SELECT c.payload, e.payload FROM complaints AS c LEFT JOIN events AS e "
+    "ON c.payload IS NULL AND e.complaint_id = c.id AND e.sequence = 1"
+)
+
+
+def _complaint_row(complaint: Complaint) -> tuple[Any, ...]:
+    """The row of *complaint*; at version 1 the payload is left out (it is the receipt's fold)."""
+    payload = None if complaint.version == 1 else c.to_json(q.complaint_doc(complaint))
+    return q.complaint_row(DIALECT, complaint, payload)
+
+
+def _load_complaint(row: Sequence[Any]) -> Complaint:
+    if row[0] is not None:
+        return q.load_complaint(json.loads(row[0]))
+    return ev.apply(None, q.load_event(json.loads(row[1])))
+
+
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
+
+
+class _Closed(StorageError):
+    def __init__(self) -> None:
+        super().__init__("the repository is closed")
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Turn driver errors into the library's errors."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        found = _UNIQUE.search(str(exc))
+        if found is not None and found.group(1) in ("complaints", "events"):
+            column = {"id": "id", "reference": "reference"}.get(found.group(2), "id")
+            raise DuplicateError(f"a complaint with this {column} is already stored") from None
+        raise StorageError(f"SQLite refused the write: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StorageError(f"SQLite failed: {exc}") from exc
+    except UnicodeEncodeError:
+        raise ValidationError(
+            [("", "text must be valid Unicode (no lone surrogates) to be stored")]
+        ) from None
+
+
+class _Connections:
+    """Pooled connections: one per running statement (file), or one shared (``:memory:``)."""
+
+    def __init__(self, path: str, *, timeout: float, synchronous: str) -> None:
+        self._path = path
+        self._timeout = timeout
+        self._synchronous = synchronous
+        self._memory = path == ":memory:"
+        self._lock = threading.RLock()
+        self._idle: list[sqlite3.Connection] = []
+        self._busy: set[sqlite3.Connection] = set()
+        self.closed = False
+        self.write_lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path,
+            timeout=self._timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA cache_size = -16384")
+            conn.execute("PRAGMA temp_store = MEMORY")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        if self._memory:
+            with self._lock:
+                if self.closed:
+                    raise _Closed
+                if not self._idle:
+                    self._idle.append(self._connect())
+                yield self._idle[0]
+            return
+        with self._lock:
+            if self.closed:
+                raise _Closed
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        with self._lock:
+            self._busy.add(conn)
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                self._busy.discard(conn)
+                keep = not self.closed and len(self._idle) < 16 and not conn.in_transaction
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            if not self._memory:
+                try:
+                    conn.execute("PRAGMA analysis_limit = 400")
+                    conn.execute("PRAGMA optimize")
+                except sqlite3.Error:  # pragma: no cover - best effort on the way out
+                    pass
+            conn.close()
+
+
+class SqliteRepository:
+    """A repository in one SQLite database file, or in memory (``":memory:"``).
+
+    *timeout* is how long (seconds) a write waits for another process's write;
+    *synchronous* is SQLite's ``PRAGMA synchronous`` (``FULL`` survives power loss; ``NORMAL``
+    survives a crash of the application and is faster).
+    """
+
+    def __init__(
+        self,
+        path: str | PathLike[str],
+        *,
+        timeout: float = 60.0,
+        synchronous: str = "FULL",
+    ) -> None:
+        if synchronous.upper() not in _SYNCHRONOUS:
+            raise ValidationError(
+                [("synchronous", f"expected one of: {', '.join(_SYNCHRONOUS)}")],
+                what="SQLite options",
+            )
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+            raise ValidationError(
+                [("timeout", "expected a number of seconds, at least 0")], what="SQLite options"
+            )
+        self._path = fspath(path)
+        self._db = _Connections(self._path, timeout=timeout, synchronous=synchronous.upper())
+        self._deliveries = SqliteDeliveryLog(self)
+        try:
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with _translated(), self._db.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with _translated(), self._db.write_lock, self._db.connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with _translated(), self._db.connection() as conn:
+            if self._path != ":memory:":
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":  # pragma: no cover - e.g. a read-only medium
+                    raise StorageError(f"SQLite could not switch {self._path!r} to WAL mode")
+        with self._write() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+            current = row[0] or 0
+            if current > SCHEMA_VERSION:
+                raise StorageError(
+                    f"the database has schema version {current}; this release reads up to "
+                    f"{SCHEMA_VERSION}: upgrade iso10002"
+                )
+            for version, statements in _MIGRATIONS:
+                if version > current:
+                    for statement in statements:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+    @property
+    def path(self) -> str:
+        """The database path (``":memory:"`` for an in-memory database)."""
+        return self._path
+
+    @property
+    def deliveries(self) -> SqliteDeliveryLog:
+        """The delivery log kept in the same database."""
+        return self._deliveries
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        with self._read() as conn:
+            return int(conn.execute("SELECT max(version) FROM schema_version").fetchone()[0])
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def add(
+        self,
+        complaint: Complaint,
+        *,
+        events: Sequence[ev.Event],
+        complainant: Complainant | None = None,
+    ) -> None:
+        """Store a new complaint with its events and, apart, its complainant."""
+        self.add_many([NewComplaint(complaint, events, complainant)])
+
+    def add_many(self, items: Iterable[NewComplaint]) -> int:
+        """Store many new complaints in one transaction, all or none; return how many."""
+        batch = c.validate_batch(items)
+        with self._write() as conn:
+            for start in range(0, len(batch), _CHUNK):
+                complaints: list[tuple[Any, ...]] = []
+                events: list[tuple[Any, ...]] = []
+                complainants: list[tuple[str, str]] = []
+                for item in batch[start : start + _CHUNK]:
+                    complaints.append(_complaint_row(item.complaint))
+                    events.extend(
+                        q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e)))
+                        for e in item.events
+                    )
+                    if item.complainant is not None:
+                        complainants.append(
+                            (item.complainant.id, c.to_json(q.complainant_doc(item.complainant)))
+                        )
+                conn.executemany(_COMPLAINT_INSERT, complaints)
+                conn.executemany(_EVENT_INSERT, events)
+                conn.executemany(_COMPLAINANT_UPSERT, complainants)
+        return len(batch)
+
+    def save(
+        self, complaint: Complaint, *, expected_version: int, events: Sequence[ev.Event]
+    ) -> None:
+        """Store the new version with its events, atomically; see the port."""
+        c.validate_save(complaint, expected_version, events)
+        row = _complaint_row(complaint)
+        event_rows = [q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e))) for e in events]
+        with self._write() as conn:
+            updated = conn.execute(
+                _COMPLAINT_UPDATE, (*row[2:], complaint.id, expected_version)
+            ).rowcount
+            if updated != 1:
+                found = conn.execute(
+                    "SELECT version FROM complaints WHERE id = ?", (complaint.id,)
+                ).fetchone()
+                raise ConcurrencyConflict(
+                    complaint.id, expected_version, None if found is None else int(found[0])
+                )
+            conn.executemany(_EVENT_INSERT, event_rows)
+
+    def erase_personal_data(self, complainant_id: str) -> bool:
+        """Delete the complainant record; return whether one existed."""
+        c.check_text_key("complainant_id", complainant_id)
+        with self._write() as conn:
+            deleted = conn.execute("DELETE FROM complainants WHERE id = ?", (complainant_id,))
+            return deleted.rowcount > 0
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def _one(self, column: str, key: str) -> Complaint | None:
+        with self._read() as conn:
+            row = conn.execute(f"{_SELECT_COMPLAINT} WHERE c.{column} = ?", (key,)).fetchone()
+        return None if row is None else _load_complaint(row)
+
+    def get(self, complaint_id: str) -> Complaint:
+        """The complaint with this id."""
+        c.check_text_key("complaint_id", complaint_id)
+        found = self._one("id", complaint_id)
+        if found is None:
+            raise ComplaintNotFound(complaint_id)
+        return found
+
+    def get_by_reference(self, reference: str) -> Complaint:
+        """The complaint with this reference."""
+        c.check_text_key("reference", reference)
+        found = self._one("reference", reference)
+        if found is None:
+            raise ComplaintNotFound(reference, by="reference")
+        return found
+
+    def get_complainant(self, complainant_id: str) -> Complainant | None:
+        """The complainant record, or ``None``."""
+        c.check_text_key("complainant_id", complainant_id)
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT payload FROM complainants WHERE id = ?", (complainant_id,)
+            ).fetchone()
+        return None if row is None else q.load_complainant(json.loads(row[0]))
+
+    def query(self, query: ComplaintQuery) -> Page:
+        """One page of matching complaints in ``(received_at, id)`` order."""
+        c.check_query(query)
+        tail, params = q.page_clause(DIALECT, query)
+        with self._read() as conn:
+            rows = conn.execute(f"{_SELECT_COMPLAINT}{tail}", params).fetchall()
+        return c.page_from([_load_complaint(r) for r in rows], query.limit)
+
+    def count(self, query: ComplaintQuery) -> int:
+        """How many complaints match (cursor and limit ignored)."""
+        c.check_query(query)
+        condition, params = q.where(DIALECT, query)
+        head = f" WHERE {condition}" if condition else ""
+        with self._read() as conn:
+            return int(conn.execute(f"SELECT count(*) FROM complaints{head}", params).fetchone()[0])
+
+    def events(self, complaint_id: str) -> list[ev.Event]:
+        """The complaint's events in order."""
+        c.check_text_key("complaint_id", complaint_id)
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT payload FROM events WHERE complaint_id = ? ORDER BY sequence",
+                (complaint_id,),
+            ).fetchall()
+        if not rows:
+            raise ComplaintNotFound(complaint_id)
+        return [q.load_event(json.loads(r[0])) for r in rows]
+
+    def events_since(self, position: int, limit: int = 1000) -> list[StoredEvent]:
+        """Events of the global log after *position*, in order."""
+        c.check_events_since(position, limit)
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT position, payload FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (position, limit),
+            ).fetchall()
+        return [StoredEvent(int(r[0]), q.load_event(json.loads(r[1]))) for r in rows]
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every connection; later calls raise :class:`~iso10002.errors.StorageError`."""
+        self._db.close()
+
+    def __enter__(self) -> SqliteRepository:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteRepository({self._path!r})"
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    return Delivery(
+        key=row[0],
+        payload=c.load_payload(row[1]),
+        attempts=int(row[2]),
+        status=DeliveryStatus(row[3]),
+        last_error=row[4],
+        available_at=c.from_micros(row[5]),
+        claimed_by=row[6],
+        lease_until=None if row[7] is None else c.from_micros(row[7]),
+        delivered_at=None if row[8] is None else c.from_micros(row[8]),
+    )
+
+
+_SELECT_DELIVERY = f"SELECT {', '.join(q.DELIVERY_COLUMNS)} FROM deliveries"
+
+
+class SqliteDeliveryLog:
+    """The delivery log of a :class:`SqliteRepository`, reached as its ``deliveries``."""
+
+    def __init__(self, repository: SqliteRepository) -> None:
+        self._repository = repository
+
+    def enqueue(self, key: str, payload: dict[str, Any], *, available_at: datetime) -> bool:
+        """Record a delivery; ``False`` if *key* is already recorded."""
+        c.check_name("key", key)
+        text = c.payload_json(payload)
+        at = c.micros(c.check_aware("available_at", available_at))
+        with self._repository._write() as conn:
+            inserted = conn.execute(
+                "INSERT INTO deliveries (key, payload, attempts, status, available_at) "
+                "VALUES (?, ?, 0, 'pending', ?) ON CONFLICT (key) DO NOTHING",
+                (key, text, at),
+            )
+            return inserted.rowcount > 0
+
+    def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
+        """Lease up to *limit* due deliveries to *worker*."""
+        c.check_name("worker", worker)
+        at = c.micros(c.check_aware("now", now))
+        c.check_positive_int("limit", limit)
+        until = at + c.check_lease(lease) // c.MICROSECOND
+        with self._repository._write() as conn:
+            keys = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT key, available_at FROM deliveries "
+                    "WHERE status = 'pending' AND available_at <= ? "
+                    "UNION ALL SELECT key, available_at FROM deliveries "
+                    "WHERE status = 'claimed' AND lease_until <= ? "
+                    "ORDER BY available_at, key LIMIT ?",
+                    (at, at, limit),
+                ).fetchall()
+            ]
+            conn.executemany(
+                "UPDATE deliveries SET status = 'claimed', claimed_by = ?, lease_until = ?, "
+                "attempts = attempts + 1 WHERE key = ?",
+                [(worker, until, key) for key in keys],
+            )
+            rows = [
+                conn.execute(f"{_SELECT_DELIVERY} WHERE key = ?", (k,)).fetchone() for k in keys
+            ]
+        return [_delivery(r) for r in rows]
+
+    def _status(self, conn: sqlite3.Connection, key: str) -> tuple[str, str | None]:
+        row = conn.execute(
+            "SELECT status, claimed_by FROM deliveries WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError("no delivery with that key")
+        return row[0], row[1]
+
+    def mark_delivered(self, key: str, *, worker: str, at: datetime) -> bool:
+        """Record the delivery; ``False`` if it was already delivered."""
+        c.check_name("key", key)
+        c.check_name("worker", worker)
+        when = c.micros(c.check_aware("at", at))
+        with self._repository._write() as conn:
+            status, _ = self._status(conn, key)
+            if status == DeliveryStatus.DELIVERED.value:
+                return False
+            conn.execute(
+                "UPDATE deliveries SET status = 'delivered', delivered_at = ?, claimed_by = ?, "
+                "lease_until = NULL WHERE key = ?",
+                (when, worker, key),
+            )
+            return True
+
+    def mark_failed(
+        self, key: str, *, worker: str, error: str, retry_at: datetime, dead: bool = False
+    ) -> bool:
+        """Record a failed attempt by the claim holder; ``False`` if *worker* holds no claim."""
+        c.check_name("key", key)
+        c.check_name("worker", worker)
+        c.check_error(error)
+        when = c.micros(c.check_aware("retry_at", retry_at))
+        c.check_bool("dead", dead)
+        with self._repository._write() as conn:
+            status, holder = self._status(conn, key)
+            if status != DeliveryStatus.CLAIMED.value or holder != worker:
+                return False
+            conn.execute(
+                "UPDATE deliveries SET status = ?, last_error = ?, available_at = ?, "
+                "claimed_by = NULL, lease_until = NULL WHERE key = ?",
+                ("dead" if dead else "pending", error, when, key),
+            )
+            return True
+
+    def get(self, key: str) -> Delivery | None:
+        """The delivery with this key, or ``None``."""
+        c.check_text_key("key", key)
+        with self._repository._read() as conn:
+            row = conn.execute(f"{_SELECT_DELIVERY} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _delivery(row)
+
+    def dead_letters(self) -> list[Delivery]:
+        """Every dead delivery, ordered by key."""
+        with self._repository._read() as conn:
+            rows = conn.execute(f"{_SELECT_DELIVERY} WHERE status = 'dead' ORDER BY key").fetchall()
+        return [_delivery(r) for r in rows]
+
+    def position(self, name: str) -> int:
+        """The stored position of consumer *name* (0 if never set)."""
+        c.check_name("name", name)
+        with self._repository._read() as conn:
+            row = conn.execute("SELECT position FROM consumers WHERE name = ?", (name,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def set_position(self, name: str, position: int) -> None:
+        """Store the position of consumer *name*."""
+        c.check_name("name", name)
+        c.check_positive_int("position", position, low=0)
+        with self._repository._write() as conn:
+            conn.execute(
+                "INSERT INTO consumers (name, position) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                (name, position),
+            )
