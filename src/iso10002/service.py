@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -46,12 +46,15 @@ from iso10002.model import (
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
 from iso10002.ports import ComplaintQuery, Storage
 from iso10002.references import ReferenceGenerator, YearlyReferences
+from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
+from iso10002.sla.policy import MILESTONES
 from iso10002.workflow import Actor, WorkflowDefinition, fire, iso10002_workflow, sla_effects
 
 __all__ = [
     "ComplainantStatus",
     "ComplaintsHandling",
     "EscalationPolicy",
+    "PolicyPlanner",
     "RetryPolicy",
     "SlaPlan",
     "SlaPlanner",
@@ -80,6 +83,60 @@ class SlaPlanner(Protocol):
         """The plan for *milestone* on *complaint*, given the clock's recorded facts (start and
         pauses); ``None`` when no target applies to this complaint."""
         ...
+
+
+class PolicyPlanner:
+    """An :class:`SlaPlanner` from an :class:`~iso10002.sla.SlaPolicy` on a business calendar.
+
+    The rule is chosen by the complaint's priority, channel, category and segment. Milestones
+    the policy does not know (or sets no target for) get no clock. *suspensions* are
+    regulator-wide windows during which every clock stands still (e.g. a preset's).
+    """
+
+    def __init__(
+        self,
+        calendar: BusinessCalendar,
+        policy: SlaPolicy,
+        *,
+        suspensions: Sequence[SuspensionWindow] = (),
+    ) -> None:
+        if not isinstance(calendar, BusinessCalendar):
+            raise ConfigurationError([("calendar", "expected a BusinessCalendar")])
+        if not isinstance(policy, SlaPolicy):
+            raise ConfigurationError([("policy", "expected an SlaPolicy")])
+        self.calendar = calendar
+        self.policy = policy
+        self.suspensions = tuple(suspensions)
+
+    @property
+    def zone(self) -> tzinfo:
+        """The calendar's time zone (used for dates shown to complainants)."""
+        return self.calendar.tz
+
+    def plan(self, complaint: Complaint, milestone: str, clock: MilestoneClock) -> SlaPlan | None:
+        """Due and warning instants for *milestone*, or ``None`` without a target."""
+        if milestone not in MILESTONES:
+            return None
+        priority = complaint.priority
+        target = self.policy.target_for(
+            milestone,
+            priority=None if priority is None else priority.value,
+            channel=complaint.details.channel.value,
+            category=complaint.classification.category,
+            segment=complaint.details.segment,
+        )
+        if target is None:
+            return None
+        sla_clock = SlaClock(
+            self.calendar,
+            clock.started_at,
+            target.duration,
+            pauses=clock.pauses,
+            paused_since=clock.paused_since,
+            thresholds=target.thresholds,
+            suspensions=self.suspensions,
+        )
+        return SlaPlan(due_at=sla_clock.due_at, warnings=sla_clock.warning_instants())
 
 
 @attrs.frozen
@@ -382,7 +439,7 @@ class ComplaintsHandling:
         # A new priority, category or segment may change the targets of running clocks.
         if (before.assessment, before.classification) != (after.assessment, after.classification):
             for clock in current.clocks:
-                if clock.stopped_at is not None or clock.milestone in starts:
+                if not clock.running or clock.milestone in starts:
                     continue
                 plan = self._plan(current, clock.milestone, clock)
                 if plan is not None and (plan.due_at, plan.warnings) != (
