@@ -48,6 +48,7 @@ from iso10002.ports import ComplaintQuery, Storage
 from iso10002.references import ReferenceGenerator, YearlyReferences
 from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
 from iso10002.sla.policy import MILESTONES
+from iso10002.taxonomy import Taxonomy
 from iso10002.workflow import Actor, WorkflowDefinition, fire, iso10002_workflow, sla_effects
 
 __all__ = [
@@ -195,7 +196,13 @@ def _as_actor(actor: Actor | str) -> Actor:
 
 
 class ComplaintsHandling:
-    """The clause-7 use cases over a storage backend, a workflow and an SLA planner."""
+    """The clause-7 use cases over a storage backend, a workflow and an SLA planner.
+
+    *categories* is the category taxonomy: intakes and reclassifications must use one of its
+    active codes (no check without it). Without *sla* no clocks run; without *notifier*,
+    :meth:`dispatch` is unavailable (run an :class:`~iso10002.notify.OutboxDispatcher`
+    yourself). *dispatcher_options* go to the dispatcher (addresses, templates, rules, …).
+    """
 
     def __init__(
         self,
@@ -203,7 +210,7 @@ class ComplaintsHandling:
         *,
         workflow: WorkflowDefinition | None = None,
         sla: SlaPlanner | None = None,
-        category_known: Callable[[str], bool] | None = None,
+        categories: Taxonomy | None = None,
         notifier: Notifier | None = None,
         clock: Clock | None = None,
         references: ReferenceGenerator | None = None,
@@ -214,7 +221,7 @@ class ComplaintsHandling:
         self.storage = storage
         self.workflow = workflow or iso10002_workflow()
         self.sla = sla
-        self.category_known = category_known
+        self.categories = categories
         self.clock = clock or SystemClock()
         self.references = references or YearlyReferences(storage)
         self.retry = retry
@@ -224,6 +231,12 @@ class ComplaintsHandling:
             if notifier is not None
             else None
         )
+
+    def _category_known(self, code: str) -> bool:
+        if self.categories is None:
+            return True
+        found = self.categories.get(code)
+        return found is not None and found.active
 
     # -- receipt ---------------------------------------------------------------------------
 
@@ -240,7 +253,7 @@ class ComplaintsHandling:
         complaint the first call stored instead of recording a twin.
         """
         who = _as_actor(actor)
-        checked = parse_intake(intake, category_known=self.category_known)
+        checked = parse_intake(intake, category_known=self._category_known)
         if idempotency_key is not None:
             if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 500:
                 raise ValidationError(
@@ -492,11 +505,7 @@ class ComplaintsHandling:
         tags: Sequence[str] = (),
     ) -> Complaint:
         """8.2: set the category (a taxonomy code) and tags."""
-        if (
-            category is not None
-            and self.category_known is not None
-            and not self.category_known(category)
-        ):
+        if category is not None and not self._category_known(category):
             raise ValidationError([("category", "unknown or retired category code")])
         classification = Classification(category=category, tags=frozenset(tags))
         return self.fire(complaint_id, "classify", actor=actor, classification=classification)
