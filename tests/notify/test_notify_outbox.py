@@ -1,0 +1,317 @@
+"""The outbox: derived from stored events, delivered at least once, never twice per key when
+workers behave, retried with backoff, dead-lettered, and resumed after a crash."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from iso10002.backends import open_repository
+from iso10002.errors import ConfigurationError, DeliveryError
+from iso10002.notify import (
+    Message,
+    NotificationRule,
+    OutboxDispatcher,
+    RecordingNotifier,
+    WebhookNotifier,
+    verify_webhook,
+)
+from iso10002.ports import Storage
+from iso10002.service import ComplaintsHandling
+from iso10002.testing.fakes import FakeClock
+
+SECRET = b"outbox-test-secret-0123456789"
+START = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+POSTGRES_URL = os.environ.get("ISO10002_TEST_POSTGRES_URL")
+
+
+def fill(storage: Storage, clock: FakeClock, n: int) -> set[str]:
+    """*n* acknowledged complaints: one acknowledgement notification each; return their keys."""
+    svc = ComplaintsHandling(storage, clock=clock)
+    keys = set()
+    for i in range(n):
+        c = svc.receive(
+            {
+                "channel": "web",
+                "subject": f"s{i}",
+                "description": "d",
+                "name": "Ann Lee",
+                "email": f"ann{i}@example.org",
+            },
+            actor="web",
+        )
+        c = svc.acknowledge(c.id, actor="bob")
+        keys.add(f"{c.id}/2/acknowledgement/complainant")
+    return keys
+
+
+class Flaky(BaseHTTPRequestHandler):
+    """Refuses (503) or hangs past the client's timeout on half the calls, at random."""
+
+    accepted: Counter[str]
+    rng: random.Random
+    lock: threading.Lock
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with self.lock:
+            roll = self.rng.random()
+        if roll < 0.25:
+            self.send_response(503)
+            self.end_headers()
+            return
+        if roll < 0.5:
+            time.sleep(0.4)  # the client gave up at 0.2 s; this call is dropped
+            return
+        ok = verify_webhook(
+            SECRET, self.headers["X-Iso10002-Timestamp"], body, self.headers["X-Iso10002-Signature"]
+        )
+        if not ok:
+            self.send_response(401)
+            self.end_headers()
+            return
+        with self.lock:
+            self.accepted[self.headers["Idempotency-Key"]] += 1
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky_server() -> Iterator[tuple[str, type[Flaky]]]:
+    handler = type(
+        "H", (Flaky,), {"accepted": Counter(), "rng": random.Random(1002), "lock": threading.Lock()}
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def drain(
+    dispatcher: OutboxDispatcher, clock: FakeClock, keys: set[str], rounds: int = 100
+) -> None:
+    """Run the dispatcher until every key is delivered or dead."""
+    log = dispatcher.storage.deliveries
+    for _ in range(rounds):
+        dispatcher.run_once()
+        clock.advance(timedelta(minutes=5))  # every backoff has passed
+        states = {d.status.value for k in keys if (d := log.get(k)) is not None}
+        if states <= {"delivered", "dead"}:
+            return
+    raise AssertionError("deliveries still pending")
+
+
+def test_flaky_webhook_gets_every_notification_exactly_once(
+    tmp_path: Path, flaky_server: tuple[str, type[Flaky]]
+) -> None:
+    url, handler = flaky_server
+    clock = FakeClock(START)
+    with open_repository(f"sqlite:///{tmp_path / 'outbox.db'}") as storage:
+        keys = fill(storage, clock, 16)
+        dispatcher = OutboxDispatcher(
+            storage,
+            WebhookNotifier(url, secret=SECRET, timeout=0.2, clock=time.time),
+            clock=clock,
+            max_attempts=40,
+            base_delay=timedelta(seconds=1),
+            max_delay=timedelta(seconds=60),
+            rng=random.Random(7),
+        )
+        drain(dispatcher, clock, keys)
+        assert storage.deliveries.dead_letters() == []
+        for key in keys:
+            delivery = storage.deliveries.get(key)
+            assert delivery is not None and delivery.status.value == "delivered"
+    assert set(handler.accepted) == keys
+    assert set(handler.accepted.values()) == {1}
+
+
+class Crash(BaseException):
+    """Stands for the process being killed: nothing in the dispatcher catches it."""
+
+
+class CrashAfter:
+    def __init__(self, sends: int) -> None:
+        self.left = sends
+        self.sent: list[str] = []
+
+    def send(self, message: Message) -> None:
+        if self.left == 0:
+            raise Crash
+        self.left -= 1
+        self.sent.append(message.key)
+
+
+def test_a_dispatcher_killed_mid_batch_is_resumed_by_another(tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    with open_repository(f"sqlite:///{tmp_path / 'crash.db'}") as storage:
+        keys = fill(storage, clock, 10)
+        crashing = CrashAfter(4)
+        first = OutboxDispatcher(
+            storage, crashing, clock=clock, worker="w1", lease=timedelta(minutes=2)
+        )
+        with pytest.raises(Crash):
+            first.run_once()
+        assert len(crashing.sent) == 4
+        # A restarted dispatcher waits for the dead worker's lease, then delivers the rest.
+        recorder = RecordingNotifier()
+        second = OutboxDispatcher(storage, recorder, clock=clock, worker="w2")
+        assert second.run_once().delivered == 0
+        clock.advance(timedelta(minutes=3))
+        second.run_once()
+        resent = [m.key for m in recorder.sent]
+        assert set(crashing.sent) | set(resent) == keys
+        # Only the four sent before the crash were unconfirmed; the rest go out exactly once.
+        assert len(resent) == len(set(resent))
+        assert keys - set(crashing.sent) <= set(resent)
+
+
+def test_collecting_twice_enqueues_nothing_new(tmp_path: Path) -> None:
+    clock = FakeClock(START)
+    with open_repository("memory://") as storage:
+        fill(storage, clock, 3)
+        dispatcher = OutboxDispatcher(storage, RecordingNotifier(), clock=clock)
+        assert dispatcher.collect() == 3
+        assert dispatcher.collect() == 0
+        storage.deliveries.set_position(dispatcher.name, 0)  # as if the position was lost
+        assert dispatcher.collect() == 0
+
+
+class Failing:
+    def __init__(self, *, retryable: bool) -> None:
+        self.retryable = retryable
+        self.calls = 0
+
+    def send(self, message: Message) -> None:
+        self.calls += 1
+        raise DeliveryError("down", retryable=self.retryable)
+
+
+def test_retries_back_off_then_dead_letter() -> None:
+    clock = FakeClock(START)
+    with open_repository("memory://") as storage:
+        (key,) = fill(storage, clock, 1)
+        failing = Failing(retryable=True)
+        dispatcher = OutboxDispatcher(
+            storage,
+            failing,
+            clock=clock,
+            max_attempts=3,
+            base_delay=timedelta(seconds=10),
+            max_delay=timedelta(seconds=15),
+            rng=random.Random(3),
+        )
+        assert dispatcher.run_once().retried == 1
+        delivery = storage.deliveries.get(key)
+        assert delivery is not None
+        wait = delivery.available_at - clock.now()
+        assert timedelta(seconds=5) <= wait <= timedelta(seconds=10)
+        assert dispatcher.run_once().retried == 0  # not due yet
+        clock.advance(timedelta(seconds=16))
+        assert dispatcher.run_once().retried == 1
+        clock.advance(timedelta(seconds=16))
+        assert dispatcher.run_once().dead == 1
+        assert [d.key for d in storage.deliveries.dead_letters()] == [key]
+        assert failing.calls == 3
+        assert all(dispatcher.backoff(n) <= timedelta(seconds=15) for n in range(1, 40))
+
+
+def test_non_retryable_failures_are_dead_at_once() -> None:
+    clock = FakeClock(START)
+    with open_repository("memory://") as storage:
+        fill(storage, clock, 1)
+        dispatcher = OutboxDispatcher(storage, Failing(retryable=False), clock=clock)
+        assert dispatcher.run_once().dead == 1
+
+
+def test_messages_to_erased_complainants_have_no_address() -> None:
+    clock = FakeClock(START)
+    with open_repository("memory://") as storage:
+        (key,) = fill(storage, clock, 1)
+        complaint = storage.get(key.split("/")[0])
+        ComplaintsHandling(storage, clock=clock).erase_personal_data(
+            complaint.complainant_id, actor="dpo"
+        )
+        recorder = RecordingNotifier()
+        OutboxDispatcher(storage, recorder, clock=clock).run_once()
+        assert [m.address for m in recorder.sent] == [None]
+        assert storage.get(complaint.id).personal_data_erased
+
+
+def test_dispatcher_configuration_is_checked() -> None:
+    with open_repository("memory://") as storage, pytest.raises(ConfigurationError) as caught:
+        OutboxDispatcher(
+            storage,
+            RecordingNotifier(),
+            max_attempts=0,
+            batch=0,
+            base_delay=timedelta(0),
+            lease=timedelta(0),
+        )
+    assert set(caught.value.paths) == {"max_attempts", "batch", "base_delay", "lease"}
+    with pytest.raises(ConfigurationError):
+        NotificationRule(event="NoSuchEvent", template="t", recipient="r")
+
+
+class SlowRecorder(RecordingNotifier):
+    def send(self, message: Message) -> None:
+        time.sleep(0.002)  # widen the window in which two workers could collide
+        super().send(message)
+
+
+@pytest.mark.postgres
+def test_postgres_dispatchers_on_many_workers_never_send_twice() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need ISO10002_TEST_POSTGRES_URL")
+    import psycopg
+
+    schema = f"outbox_{uuid.uuid4().hex[:12]}"
+    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}schema={schema}"
+    try:
+        with open_repository(url) as storage:
+            keys = fill(storage, FakeClock(datetime.now(timezone.utc)), 60)
+        recorder = SlowRecorder()
+        errors: list[BaseException] = []
+
+        def worker(n: int) -> None:
+            try:
+                with open_repository(url) as own:
+                    dispatcher = OutboxDispatcher(own, recorder, worker=f"host{n}", batch=5)
+                    idle = 0
+                    while idle < 3:
+                        report = dispatcher.run_once()
+                        idle = idle + 1 if report.delivered == 0 else 0
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        sent = Counter(m.key for m in recorder.sent)
+        assert set(sent) == keys
+        assert set(sent.values()) == {1}
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
