@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from _workflow_support import (
+from _workflow_support import (  # type: ignore[import-not-found, unused-ignore]
     ACTORS,
     EVENT_DATA,
     T0,

@@ -151,7 +151,7 @@ def _fixed_value(field: attrs.Attribute[Any], raw: Any, path: str) -> Any:
         raise DefinitionError(
             [Problem(path, p.message) for p in exc.problems], what="fixed value"
         ) from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover - defensive: converters raise ours
         raise DefinitionError(cfg.problems_of(exc, path)) from None
     return value
 

@@ -14,7 +14,7 @@ import math
 import re
 import types
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import cattrs
@@ -45,7 +45,7 @@ Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 ErrorType = type[ConfigurationError]
 
 
-def _raise(error: ErrorType, attribute: attrs.Attribute[Any], message: str) -> None:
+def _raise(error: ErrorType, attribute: attrs.Attribute[Any], message: str) -> NoReturn:
     raise error([(attribute.alias or attribute.name, message)])
 
 
@@ -88,7 +88,6 @@ def names(pattern: re.Pattern[str], error: ErrorType, *, non_empty: bool = False
     def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, tuple):
             _raise(error, attribute, f"expected a list of names, got {describe(value)}")
-            return
         if non_empty and not value:
             _raise(error, attribute, "must list at least one name")
         problems: list[tuple[str, str]] = []
@@ -182,7 +181,6 @@ def json_object(error: ErrorType) -> Validator:
         key = attribute.alias or attribute.name
         if not isinstance(value, Mapping):
             _raise(error, attribute, f"expected an object, got {describe(value)}")
-            return
         problems = json_problems(value, key)
         if problems:
             raise error(problems)

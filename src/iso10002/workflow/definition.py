@@ -196,7 +196,7 @@ class WorkflowDefinition:
             raise
         except ValidationError as exc:
             raise DefinitionError(exc.problems, what="workflow definition") from None
-        except Exception as exc:  # noqa: BLE001 - nothing else escapes the loader
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - defensive: nothing escapes
             raise DefinitionError(cfg.problems_of(exc, ""), what="workflow definition") from None
         return result
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import attrs
 
 from iso10002 import _validate as v
-from iso10002.errors import ConfigurationError, UnknownGuardError
+from iso10002.errors import ConfigurationError
 from iso10002.model import Complaint, EscalationKind
 
 from . import _config as cfg
@@ -79,14 +79,6 @@ def guard(name: str, *, params: type[Any] | None = None, replace: bool = False) 
 def registered_guards() -> Mapping[str, Guard]:
     """A read-only view of every registered guard by name."""
     return types.MappingProxyType(_REGISTRY)
-
-
-def lookup(name: str) -> Guard:
-    """The guard registered as *name*; :class:`UnknownGuardError` if there is none."""
-    found = _REGISTRY.get(name)
-    if found is None:
-        raise UnknownGuardError([("name", f"no guard {name!r} is registered")])
-    return found
 
 
 def _non_empty_roles(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
