@@ -224,7 +224,7 @@ class Taxonomy:
             raise
         except ValidationError as exc:
             raise TaxonomyError(exc.problems, what="taxonomy") from None
-        except Exception as exc:  # noqa: BLE001 - nothing else escapes the loader
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - defensive: nothing escapes
             raise TaxonomyError(cfg.problems_of(exc, ""), what="taxonomy") from None
         return result
 
@@ -390,9 +390,7 @@ def _build_index(codes: tuple[Code, ...]) -> _Index:
         raise TaxonomyError(problems, what="taxonomy")
     depth: dict[str, int] = {}
     bad = -1  # the depth of a code in, or under, a cycle
-    for c in codes:
-        if by_code[c.code] is not c:
-            continue
+    for c in codes:  # the codes are unique here
         chain: list[str] = []
         on_chain: set[str] = set()
         current: str | None = c.code
