@@ -1,0 +1,59 @@
+"""Every example runs end to end, as a script in a fresh interpreter and as a module."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(name: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_quickstart_runs_the_whole_process_on_sqlite(tmp_path: Path) -> None:
+    out = run("quickstart", str(tmp_path / "demo.db"))
+    assert (tmp_path / "demo.db").exists()
+    for line in (
+        "CMP-2026-000001: Received (received)",
+        "SLA acknowledgement  due Tue 03 Mar 17:30  [running]",
+        "sent 'acknowledgement' to complainant",
+        "SLA final_response   due Mon 16 Mar 17:30  [paused]",
+        "SLA final_response   due Wed 18 Mar 17:30  [running]",
+        "sent 'decision' to complainant",
+        "The complainant sees: Closed (closed: True)",
+    ):
+        assert line in out
+    complaint = load("quickstart").main(tmp_path / "again.db")
+    assert complaint.state == "closed"
+    assert complaint.satisfaction is not None and complaint.satisfaction.score == 5
+
+
+def test_custom_workflow_enforces_its_guard() -> None:
+    out = run("custom_workflow")
+    assert "stateDiagram-v2" in out
+    assert "r.ito cannot approve: the actor made the decision under review" in out
+    assert "m.diaz cannot approve: a P1 complaint needs an approver with the 'senior' role" in out
+    assert "CMP-2026-000001 is closed" in out
+    assert load("custom_workflow").main().state == "closed"
