@@ -547,13 +547,22 @@ class BusinessCalendar:
                 [("holidays", "the 'holidays' package is needed: install 'iso10002[holidays]'")],
                 what=_WHAT,
             ) from None
-        wanted = [years] if isinstance(years, int) else list(years)
-        if not wanted or not all(
-            isinstance(y, int) and not isinstance(y, bool) and LOW_YEAR <= y <= HIGH_YEAR
-            for y in wanted
-        ):
+        given: list[object] = (
+            list(years) if isinstance(years, (range, list, tuple, set, frozenset)) else [years]
+        )
+        wanted = [
+            y
+            for y in given
+            if isinstance(y, int) and not isinstance(y, bool) and LOW_YEAR <= y <= HIGH_YEAR
+        ]
+        if not wanted or len(wanted) != len(given):
             raise ConfigurationError(
                 [("years", f"expected years from {LOW_YEAR} to {HIGH_YEAR}")], what=_WHAT
+            )
+        if not isinstance(country, str) or not (subdiv is None or isinstance(subdiv, str)):
+            raise ConfigurationError(
+                [("country", "expected a country code (str) and an optional subdivision (str)")],
+                what=_WHAT,
             )
         try:
             found = holidays_package.country_holidays(country, subdiv=subdiv, years=wanted)
@@ -689,6 +698,10 @@ class BusinessCalendar:
         """The instant of local wall time *day* + *seconds* (``fold=0``: a time in a gap moves
         forward by the gap; an ambiguous one takes the first occurrence)."""
         d = _ordinal(day, "day")
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds <= 172_800:
+            raise ValidationError(
+                [("seconds", "expected whole seconds from 0 to 172800 (48 hours)")], what=_OP
+            )
         engine = self._engine
         return engine.to_dt(engine.wall_to_utc((d - EPOCH_ORD) * DAY + seconds * SECOND))
 

@@ -333,10 +333,8 @@ class SlaClock:
         elapsed = engine.elapsed_us(start, t) - paused_time
         fraction = elapsed / budget if budget > 0 else float(t >= due)
         crossed = tuple(f for f in self.thresholds if elapsed >= round(f * budget))
-        paused = any(a <= at_us < b for a, b in spans) or (
-            self.paused_since is not None
-            and at_us >= engine.to_us(self.paused_since, "paused_since")
-        )
+        _engine, _start, _due0, facts = self._facts(_INF)
+        paused = any(a <= at_us < b for a, b in facts)
         return ClockStatus(
             at=at,
             elapsed=US * elapsed,
