@@ -185,9 +185,19 @@ def _sequence_hooks(conv: cattrs.Converter) -> None:
     def variadic(tp: Any) -> Callable[[object, object], tuple[Any, ...]]:
         (item_type, _) = typing.get_args(tp)
 
+        item_hook: list[Callable[[Any, Any], Any]] = []
+
         def structure(data: object, _: object) -> tuple[Any, ...]:
+            items = _items(data, "of items")
+            if not item_hook:
+                item_hook.append(conv.get_structure_hook(item_type))
+            try:  # fast path: the item hook resolved once
+                hook = item_hook[0]
+                return tuple([hook(item, item_type) for item in items])
+            except Exception:  # noqa: BLE001, S110 - the careful pass below reports it
+                pass
             out, problems = [], []
-            for i, item in enumerate(_items(data, "of items")):
+            for i, item in enumerate(items):
                 try:
                     out.append(conv.structure(item, item_type))
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a problem
@@ -247,9 +257,21 @@ def _attrs_hook(conv: cattrs.Converter, cls: type[Any]) -> Callable[[object, obj
     names = {f.name for f in fields}
     accepted = ", ".join(sorted(names))
 
+    allowed = names | _TAGS
+    hooks: list[tuple[str, Callable[[Any, Any], Any], Any]] = []
+
     def structure(data: object, _: object) -> Any:
         if not isinstance(data, Mapping):
             raise _fail("", f"expected an object ({cls.__name__}), got {describe(data)}")
+        if allowed.issuperset(data):
+            # Fast path for good data: field hooks resolved once, the class's own validators
+            # run once; anything wrong falls through to the careful pass, which reports it.
+            if not hooks:
+                hooks.extend((f.name, conv.get_structure_hook(f.type), f.type) for f in fields)
+            try:
+                return cls(**{n: h(data[n], t) for n, h, t in hooks if n in data})
+            except Exception:  # noqa: BLE001, S110 - the careful pass below reports it
+                pass
         problems: list[Problem] = [
             _unknown_key(key, accepted) for key in data if key not in names and key not in _TAGS
         ]
