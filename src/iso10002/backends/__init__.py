@@ -62,8 +62,9 @@ def _sqlite(url: str) -> SqliteRepository:
     parts = urlsplit(url)
     if parts.netloc:
         raise _bad_url("a SQLite URL has no host: write sqlite:///path.db")
-    path = url[len("sqlite:///") :].split("?", 1)[0]
-    if not url.startswith("sqlite:///") or not path:
+    rest = url[len("sqlite:") :]
+    path = rest[len("///") :].split("?", 1)[0]
+    if not rest.startswith("///") or not path:
         raise _bad_url("a SQLite URL needs a path: sqlite:///path.db or sqlite:///:memory:")
     options: dict[str, Any] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -106,7 +107,7 @@ def open_repository(url: str) -> Storage:
         raise _bad_url("expected a str")
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "memory":
-        if url.rstrip("/") not in ("memory:", "memory:/"):
+        if url[len("memory:") :].strip("/"):
             raise _bad_url("a memory URL takes nothing after memory://")
         return MemoryRepository()
     if scheme == "sqlite":

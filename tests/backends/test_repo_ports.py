@@ -1,0 +1,221 @@
+"""The port values and the helpers every backend shares: queries, cursors, paging, escaping."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from iso10002 import events as ev
+from iso10002.backends import (
+    MemoryRepository,
+    iter_complaints,
+    paginate,
+    validate_batch,
+    validate_new,
+    validate_save,
+)
+from iso10002.backends import _common as c
+from iso10002.backends import _sql as q
+from iso10002.errors import DuplicateError, ValidationError
+from iso10002.model import Channel
+from iso10002.ports import ComplaintQuery, Page, make_cursor
+from iso10002.testing.contract import T0, advance, new_complaint
+from iso10002.testing.strategies import event_histories
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"states": "received"},
+        {"states": ["received", 3]},
+        {"states": 7},
+        {"channel": "web"},
+        {"priority": "P1"},
+        {"received_from": datetime(2026, 1, 1)},
+        {"next_sla_before": "2026-01-01"},
+        {"breached": 1},
+        {"category_prefix": ""},
+        {"category_prefix": "x" * 201},
+        {"assignee": "  "},
+        {"complainant_id": "bad\nid"},
+        {"limit": 0},
+        {"limit": 10_001},
+        {"limit": True},
+        {"cursor": 12},
+        {"cursor": "not base64 !!"},
+        {"cursor": _cursor(b"not json")},
+        {"cursor": _cursor(b'{"a": 1}')},
+        {"cursor": _cursor(b'[true, "c-1"]')},
+        {"cursor": _cursor(b"[1, 2]")},
+        {"cursor": _cursor(b"[1e400, 2]")},
+        {"cursor": _cursor(b'[99999999999999999999999, "c"]')},
+        {"cursor": _cursor('[1, "\u00e9"]'.encode("latin-1"))},
+    ],
+)
+def test_repo_query_refuses_bad_fields(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        ComplaintQuery(**fields)
+
+
+def test_repo_query_accepts_any_iterable_of_states_and_normalises_times() -> None:
+    local = timezone(timedelta(hours=2))
+    query = ComplaintQuery(states=["a", "b", "a"], received_from=T0.astimezone(local))
+    assert query.states == frozenset({"a", "b"})
+    assert query.received_from == T0
+    assert query.received_from is not None and query.received_from.tzinfo is timezone.utc
+    assert ComplaintQuery(states=frozenset()).states == frozenset()
+
+
+@given(
+    at=st.datetimes(timezones=st.just(timezone.utc)),
+    complaint_id=st.text(min_size=1, max_size=40),
+)
+def test_repo_cursors_round_trip(at: datetime, complaint_id: str) -> None:
+    cursor = make_cursor(at, complaint_id)
+    assert cursor.isascii() and "=" not in cursor
+    assert ComplaintQuery(cursor=cursor).after == (at, complaint_id)
+    assert ComplaintQuery().after is None
+
+
+def _chars() -> st.SearchStrategy[str]:
+    return st.characters(codec="utf-8") | st.sampled_from(
+        ["\x00", "\ue000", "\U0010ffff", "\ud7ff"]
+    )
+
+
+@given(prefix=st.text(_chars(), min_size=1, max_size=5), text=st.text(_chars(), max_size=8))
+def test_repo_prefix_bounds_select_exactly_the_prefixed(prefix: str, text: str) -> None:
+    upper = c.prefix_upper_bound(prefix)
+    for candidate in (text, prefix + text, prefix[:-1] + text):
+        inside = prefix <= candidate and (upper is None or candidate < upper)
+        assert inside == candidate.startswith(prefix)
+
+
+def test_repo_prefix_bounds_edge_cases() -> None:
+    assert c.prefix_upper_bound("ab") == "ac"
+    assert c.prefix_upper_bound("a\U0010ffff") == "b"
+    assert c.prefix_upper_bound("\U0010ffff\U0010ffff") is None
+    assert c.prefix_upper_bound("a\ud7ff") == "a\ue000"
+
+
+@given(text=st.text(_chars()), other=st.text(_chars(), max_size=4))
+def test_repo_escaping_is_reversible_prefix_preserving_and_nul_free(text: str, other: str) -> None:
+    escaped = q.escape_text(text)
+    assert "\x00" not in escaped
+    assert q.unescape_text(escaped) == text
+    assert escaped.startswith(q.escape_text(other)) == text.startswith(other)
+    assert (q.escape_text(other) == escaped) == (other == text)
+
+
+@given(doc=st.dictionaries(st.text(_chars(), max_size=6), JSON, max_size=5))
+def test_repo_escaped_json_round_trips(doc: dict[str, Any]) -> None:
+    text = q.escaped_json(doc)
+    assert "\\u0000" not in text.replace("\\\\", "")
+    assert q.unescaped_doc(text) == doc
+
+
+def test_repo_payload_checks() -> None:
+    assert c.payload_json({"a": [1, 2.5, None, True, "x"]}) == '{"a":[1,2.5,null,true,"x"]}'
+    for bad in ({"a": float("inf")}, {"a": {2: 1}}, {"a": object()}, {"a": [b"x"]}):
+        with pytest.raises(ValidationError):
+            c.payload_json(bad)
+
+
+def test_repo_paginate_matches_the_memory_backend() -> None:
+    items = [new_complaint(n, channel=[Channel.WEB, Channel.EMAIL][n % 2]) for n in (5, 1, 3, 2, 4)]
+    complaints = [i.complaint for i in items]
+    with MemoryRepository() as repo:
+        repo.add_many(items)
+        for query in (ComplaintQuery(limit=2), ComplaintQuery(channel=Channel.WEB, limit=1)):
+            expected = repo.query(query)
+            assert paginate(complaints, query) == expected
+            assert paginate(complaints, attrs.evolve(query, cursor=expected.next_cursor)) == (
+                repo.query(attrs.evolve(query, cursor=expected.next_cursor))
+            )
+        assert [x.id for x in iter_complaints(repo, page_size=2)] == [
+            "c-1",
+            "c-2",
+            "c-3",
+            "c-4",
+            "c-5",
+        ]
+        assert [x.id for x in iter_complaints(repo, ComplaintQuery(channel=Channel.EMAIL))] == [
+            "c-1",
+            "c-3",
+            "c-5",
+        ]
+    assert paginate([], ComplaintQuery()) == Page(items=(), next_cursor=None)
+    with pytest.raises(ValidationError):
+        paginate(complaints, "everything")  # type: ignore[arg-type]
+
+
+@given(history=event_histories(min_events=3, max_events=6))
+def test_repo_validate_new_agrees_with_the_fold(history: list[ev.Event]) -> None:
+    for size in (1, len(history)):
+        head = history[:size]
+        complaint = ev.replay(head)
+        validate_new(complaint, head, None)
+        for wrong in (
+            attrs.evolve(complaint, state=complaint.state + "x"),
+            attrs.evolve(complaint, assignee="someone-else"),
+            attrs.evolve(complaint, reopened=complaint.reopened + 1),
+        ):
+            with pytest.raises(ValidationError):
+                validate_new(wrong, head, None)
+
+
+def test_repo_validators_refuse_the_wrong_types() -> None:
+    item = new_complaint(1)
+    with pytest.raises(ValidationError):
+        validate_new("complaint", item.events, None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        validate_new(item.complaint, item.events, "person")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        validate_new(item.complaint, ["event"], None)  # type: ignore[list-item]
+    with pytest.raises(ValidationError):
+        validate_batch(5)  # type: ignore[arg-type]
+    with pytest.raises(DuplicateError):
+        validate_batch([item, item])
+    later, note = advance(item.complaint, ev.NoteAdded, text="n")
+    validate_save(later, 1, [note])
+    for args in (
+        ("complaint", 1, [note]),
+        (later, True, [note]),
+        (later, 1, "events"),
+        (later, 1, ["event"]),
+    ):
+        with pytest.raises(ValidationError):
+            validate_save(*args)
+
+
+def test_repo_micros_round_trip() -> None:
+    for at in (
+        T0,
+        datetime(1, 1, 1, tzinfo=timezone.utc),
+        datetime(9999, 12, 31, tzinfo=timezone.utc),
+    ):
+        assert c.from_micros(c.micros(at)) == at
+    assert json.loads(c.to_json({"é": "\x00"})) == {"é": "\x00"}
