@@ -305,7 +305,9 @@ def main() -> None:
             results = [sqlite_rate() for _ in range(3)]
             ours = statistics.median(r[0] for r in results)
             script = results[0][1]
-            raw = median_of(3, lambda: raw_sqlite(base / f"raw{next(counter)}.db", script, n, sync))
+            raw = statistics.median(
+                raw_sqlite(base / f"raw{next(counter)}.db", script, n, sync) for _ in range(3)
+            )
             rows.append((f"SQLite {sync}", ours, raw))
         if pg_url:
 
