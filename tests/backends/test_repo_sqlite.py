@@ -1,0 +1,250 @@
+"""SQLite specifics: schema and migrations, WAL, indexes behind every filter, atomicity under
+injected faults, connection handling."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from iso10002 import events as ev
+from iso10002.backends import SqliteRepository
+from iso10002.backends import _sql as q
+from iso10002.backends import sqlite as backend
+from iso10002.errors import ComplaintNotFound, StorageError, ValidationError
+from iso10002.model import Channel, Priority
+from iso10002.ports import ComplaintQuery, make_cursor
+from iso10002.testing.contract import T0, advance, new_complaint
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def repo(path: Path) -> Iterator[SqliteRepository]:
+    with SqliteRepository(path) as repository:
+        yield repository
+
+
+def _raw(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def test_repo_sqlite_schema_is_created_in_wal_mode(repo: SqliteRepository, path: Path) -> None:
+    assert repo.schema_version() == backend.SCHEMA_VERSION == 1
+    conn = _raw(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {
+            "schema_version",
+            "complaints",
+            "events",
+            "complainants",
+            "deliveries",
+            "consumers",
+        }
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_repo_sqlite_reopening_keeps_data_and_does_not_migrate_again(path: Path) -> None:
+    item = new_complaint(1)
+    with SqliteRepository(path) as repo:
+        repo.add(item.complaint, events=item.events, complainant=item.complainant)
+    with SqliteRepository(path) as repo:
+        assert repo.get("c-1") == item.complaint
+        assert repo.schema_version() == 1
+    conn = _raw(path)
+    try:
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_repo_sqlite_refuses_a_newer_schema(path: Path) -> None:
+    SqliteRepository(path).close()
+    conn = _raw(path)
+    conn.execute("INSERT INTO schema_version (version) VALUES (99)")
+    conn.close()
+    with pytest.raises(StorageError, match="upgrade iso10002"):
+        SqliteRepository(path)
+
+
+def test_repo_sqlite_version_one_stores_no_snapshot(repo: SqliteRepository, path: Path) -> None:
+    """At version 1 the complaint is the fold of its receipt, so only the event is stored."""
+    item = new_complaint(1)
+    repo.add(item.complaint, events=item.events)
+    conn = _raw(path)
+    try:
+        assert conn.execute("SELECT payload FROM complaints").fetchone()[0] is None
+        later, note = advance(item.complaint, ev.NoteAdded, text="n")
+        repo.save(later, expected_version=1, events=[note])
+        assert conn.execute("SELECT payload FROM complaints").fetchone()[0] is not None
+    finally:
+        conn.close()
+    assert repo.get("c-1") == later
+
+
+FILTERS = {
+    "states": ComplaintQuery(states={"received"}),
+    "category": ComplaintQuery(category_prefix="billing"),
+    "channel": ComplaintQuery(channel=Channel.EMAIL),
+    "assignee": ComplaintQuery(assignee="alice"),
+    "priority": ComplaintQuery(priority=Priority.P1),
+    "received": ComplaintQuery(received_from=T0, received_until=T0 + timedelta(days=1)),
+    "overdue": ComplaintQuery(next_sla_before=T0),
+    "breached": ComplaintQuery(breached=True),
+    "complainant": ComplaintQuery(complainant_id="p-1"),
+    "everything": ComplaintQuery(),
+    "cursor": ComplaintQuery(cursor=make_cursor(T0, "c-1")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILTERS))
+def test_repo_sqlite_every_filter_is_served_by_an_index(
+    repo: SqliteRepository, path: Path, name: str
+) -> None:
+    tail, params = q.page_clause(backend.DIALECT, FILTERS[name])
+    conn = _raw(path)
+    try:
+        plan = " | ".join(
+            str(row[3])
+            for row in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT payload FROM complaints{tail}", params
+            )
+        )
+    finally:
+        conn.close()
+    first = plan.split(" | ")[0]
+    assert first.startswith(("SEARCH c USING", "SCAN c USING")), plan
+    assert "INDEX complaints_" in first, plan
+
+
+def test_repo_sqlite_a_failed_save_writes_nothing(repo: SqliteRepository, path: Path) -> None:
+    item = new_complaint(1)
+    repo.add(item.complaint, events=item.events)
+    conn = _raw(path)
+    conn.execute(
+        "CREATE TRIGGER fail_third BEFORE INSERT ON events WHEN NEW.sequence = 3 "
+        "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+    )
+    conn.close()
+    two, a = advance(item.complaint, ev.ComplaintAssigned, assignee="alice")
+    three, b = advance(two, ev.NoteAdded, text="never stored")
+    with pytest.raises(StorageError, match="injected failure"):
+        repo.save(three, expected_version=1, events=[a, b])
+    assert repo.get("c-1") == item.complaint
+    assert repo.events("c-1") == list(item.events)
+    assert repo.count(ComplaintQuery(assignee="alice")) == 0
+    assert len(repo.events_since(0)) == 1
+
+
+def test_repo_sqlite_a_failed_batch_writes_nothing(repo: SqliteRepository, path: Path) -> None:
+    conn = _raw(path)
+    conn.execute(
+        "CREATE TRIGGER fail_late BEFORE INSERT ON complainants WHEN NEW.id = 'p-1200' "
+        "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+    )
+    conn.close()
+    with pytest.raises(StorageError):
+        repo.add_many(new_complaint(n) for n in range(1300))  # crosses a chunk boundary
+    assert repo.count(ComplaintQuery()) == 0
+    assert repo.events_since(0) == []
+    with pytest.raises(ComplaintNotFound):
+        repo.get("c-1")
+
+
+def test_repo_sqlite_lone_surrogates_are_refused(repo: SqliteRepository) -> None:
+    item = new_complaint(1)
+    later, note = advance(item.complaint, ev.NoteAdded, text="bad \ud800 text")
+    repo.add(item.complaint, events=item.events)
+    with pytest.raises(ValidationError, match="surrogates"):
+        repo.save(later, expected_version=1, events=[note])
+    assert repo.get("c-1") == item.complaint
+
+
+def test_repo_sqlite_options_are_checked(path: Path) -> None:
+    with pytest.raises(ValidationError):
+        SqliteRepository(path, synchronous="SOMETIMES")
+    with pytest.raises(ValidationError):
+        SqliteRepository(path, timeout=-1)
+    with SqliteRepository(path, synchronous="normal", timeout=0.5) as repo:
+        assert repr(repo) == f"SqliteRepository({str(path)!r})"
+
+
+def test_repo_sqlite_memory_databases_are_separate() -> None:
+    with SqliteRepository(":memory:") as one, SqliteRepository(":memory:") as two:
+        item = new_complaint(1)
+        one.add(item.complaint, events=item.events)
+        assert one.count(ComplaintQuery()) == 1
+        assert two.count(ComplaintQuery()) == 0
+
+
+def test_repo_sqlite_threads_get_their_own_connections(repo: SqliteRepository) -> None:
+    item = new_complaint(1)
+    repo.add(item.complaint, events=item.events)
+    barrier = threading.Barrier(4)
+    seen: list[str] = []
+
+    def read() -> None:
+        barrier.wait()
+        for _ in range(20):
+            seen.append(repo.get("c-1").id)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == ["c-1"] * 80
+
+
+def test_repo_sqlite_closing_while_a_thread_reads(repo: SqliteRepository) -> None:
+    item = new_complaint(1)
+    repo.add(item.complaint, events=item.events)
+    started = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_reader() -> None:
+        try:
+            with repo._read() as conn:
+                started.set()
+                release.wait()
+                conn.execute("SELECT 1").fetchone()
+        except BaseException as exc:  # noqa: BLE001 - inspected below
+            errors.append(exc)
+
+    thread = threading.Thread(target=slow_reader)
+    thread.start()
+    started.wait()
+    repo.close()
+    release.set()
+    thread.join()
+    assert errors == []
+    with pytest.raises(StorageError, match="closed"):
+        repo.get("c-1")
+    repo.close()
+
+
+def test_repo_sqlite_a_second_process_lock_times_out_as_a_storage_error(path: Path) -> None:
+    with SqliteRepository(path, timeout=0.05) as repo:
+        blocker = _raw(path)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            item = new_complaint(1)
+            with pytest.raises(StorageError, match="locked"):
+                repo.add(item.complaint, events=item.events)
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        repo.add(item.complaint, events=item.events)
+        assert repo.get("c-1") == item.complaint
