@@ -117,9 +117,7 @@ def test_repo_sqlite_every_filter_is_served_by_an_index(
     try:
         plan = " | ".join(
             str(row[3])
-            for row in conn.execute(
-                f"EXPLAIN QUERY PLAN SELECT payload FROM complaints{tail}", params
-            )
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {backend._SELECT_COMPLAINT}{tail}", params)
         )
     finally:
         conn.close()
