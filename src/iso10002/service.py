@@ -48,7 +48,7 @@ from iso10002.ports import ComplaintQuery, Storage
 from iso10002.references import ReferenceGenerator, YearlyReferences
 from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
 from iso10002.sla.policy import MILESTONES
-from iso10002.taxonomy import Taxonomy
+from iso10002.taxonomy import SeverityMatrix, Taxonomy, assess
 from iso10002.workflow import Actor, WorkflowDefinition, fire, iso10002_workflow, sla_effects
 
 __all__ = [
@@ -198,6 +198,7 @@ def _as_actor(actor: Actor | str) -> Actor:
 class ComplaintsHandling:
     """The clause-7 use cases over a storage backend, a workflow and an SLA planner.
 
+    *matrix* turns assessment factors into a priority (default: the bundled severity matrix).
     *categories* is the category taxonomy: intakes and reclassifications must use one of its
     active codes (no check without it). Without *sla* no clocks run; without *notifier*,
     :meth:`dispatch` is unavailable (run an :class:`~iso10002.notify.OutboxDispatcher`
@@ -211,6 +212,7 @@ class ComplaintsHandling:
         workflow: WorkflowDefinition | None = None,
         sla: SlaPlanner | None = None,
         categories: Taxonomy | None = None,
+        matrix: SeverityMatrix | None = None,
         notifier: Notifier | None = None,
         clock: Clock | None = None,
         references: ReferenceGenerator | None = None,
@@ -222,6 +224,7 @@ class ComplaintsHandling:
         self.workflow = workflow or iso10002_workflow()
         self.sla = sla
         self.categories = categories
+        self.matrix = matrix or SeverityMatrix.default()
         self.clock = clock or SystemClock()
         self.references = references or YearlyReferences(storage)
         self.retry = retry
@@ -473,16 +476,42 @@ class ComplaintsHandling:
         """7.4: acknowledge receipt (``method`` optional)."""
         return self.fire(complaint_id, "acknowledge", actor=actor, **data)
 
-    def assess(self, complaint_id: str, *, actor: Actor | str, assessment: Assessment) -> Complaint:
-        """7.5: record the initial assessment; running SLA clocks take the new targets."""
-        return self.fire(complaint_id, "assess", actor=actor, assessment=assessment)
+    def _assessment(self, assessment: Assessment | None, factors: Mapping[str, Any]) -> Assessment:
+        if assessment is not None and factors:
+            raise ValidationError([("assessment", "give an Assessment or its factors, not both")])
+        if assessment is None:
+            return assess(self.matrix, **factors)
+        return assessment
+
+    def assess(
+        self,
+        complaint_id: str,
+        *,
+        actor: Actor | str,
+        assessment: Assessment | None = None,
+        **factors: Any,
+    ) -> Complaint:
+        """7.5: record the initial assessment; running SLA clocks take the new targets.
+
+        Give a ready :class:`~iso10002.model.Assessment`, or its factors (``impact``,
+        ``breadth``, ``safety``, ``complexity``, ``overlays``, …) for the severity matrix.
+        """
+        chosen = self._assessment(assessment, factors)
+        return self.fire(complaint_id, "assess", actor=actor, assessment=chosen)
 
     def revise_assessment(
-        self, complaint_id: str, *, actor: Actor | str, assessment: Assessment, reason: str
+        self,
+        complaint_id: str,
+        *,
+        actor: Actor | str,
+        reason: str,
+        assessment: Assessment | None = None,
+        **factors: Any,
     ) -> Complaint:
-        """7.5: revise the assessment in the light of new information."""
+        """7.5: revise the assessment in the light of new information (as :meth:`assess`)."""
+        chosen = self._assessment(assessment, factors)
         return self.fire(
-            complaint_id, "revise_assessment", actor=actor, assessment=assessment, reason=reason
+            complaint_id, "revise_assessment", actor=actor, assessment=chosen, reason=reason
         )
 
     def assign(

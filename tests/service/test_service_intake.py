@@ -9,7 +9,7 @@ import pytest
 
 from iso10002.errors import ValidationError
 from iso10002.intake import Intake, parse_intake
-from iso10002.model import Channel
+from iso10002.model import Channel, Priority
 from iso10002.notify import RecordingNotifier
 from iso10002.ports import ComplaintQuery, Storage
 from iso10002.service import ComplaintsHandling, PolicyPlanner
@@ -133,3 +133,22 @@ def test_bad_input_values_are_typed_errors(
     with pytest.raises(ValidationError):
         svc.tick(datetime(2026, 3, 2))
     assert storage.count(ComplaintQuery()) == 0
+
+
+def test_assessment_from_factors_uses_the_severity_matrix(
+    storage: Storage, calendar: BusinessCalendar, policy: SlaPolicy, clock: FakeClock
+) -> None:
+    svc = service(storage, calendar, policy, clock, RecordingNotifier())
+    c = svc.receive(GOOD, actor="web")
+    svc.acknowledge(c.id, actor="bob")
+    c = svc.assess(c.id, actor="bob", impact=2, breadth="single", safety="actual")
+    assert c.assessment is not None
+    assert c.priority is Priority.P1  # an actual safety implication overrides to the top
+    final = c.clock("final_response")
+    assert final is not None
+    assert final.due_at == calendar.close_of_business_day(final.started_at, 5)  # urgent rule
+    with pytest.raises(ValidationError) as caught:
+        svc.revise_assessment(c.id, actor="bob", reason="r", impact=9, breadth="everywhere")
+    assert set(caught.value.paths) == {"impact", "breadth"}
+    with pytest.raises(ValidationError):
+        svc.assess(c.id, actor="bob", assessment=c.assessment, impact=1)
