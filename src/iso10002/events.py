@@ -365,6 +365,48 @@ def _applies(cls: type[E]) -> Callable[[Callable[[Complaint, E], Mapping[str, An
     return register
 
 
+_V = TypeVar("_V")
+_NEW = object.__new__
+_SET = object.__setattr__
+_FIELD_PLANS: dict[type[Any], tuple[tuple[str, Any, Any], ...]] = {}
+
+
+def _field_plan(cls: type[Any]) -> tuple[tuple[str, Any, Any], ...]:
+    plan = _FIELD_PLANS.get(cls)
+    if plan is None:
+        plan = tuple(
+            (f.name, attrs.NOTHING, f.default.factory)
+            if isinstance(f.default, attrs.Factory)  # type: ignore[arg-type]
+            else (f.name, f.default, None)
+            for f in attrs.fields(cls)
+        )
+        _FIELD_PLANS[cls] = plan
+    return plan
+
+
+def _trusted(cls: type[_V], **values: Any) -> _V:
+    """Build *cls* from values taken from a validated event, without validating them again.
+
+    Only for values whose validators match the event's own (e.g. ``Decision`` from
+    ``DecisionMade``); the fields left out take their defaults, as in ``cls(**values)``.
+    """
+    obj = _NEW(cls)
+    for name, default, factory in _field_plan(cls):
+        if name in values:
+            _SET(obj, name, values[name])
+        else:
+            _SET(obj, name, default if factory is None else factory())
+    return obj
+
+
+def _trusted_evolve(obj: _V, **changes: Any) -> _V:
+    """Copy *obj* with *changes* taken from a validated event (see :func:`_trusted`)."""
+    new = _NEW(type(obj))
+    for name, _, _ in _field_plan(type(obj)):
+        _SET(new, name, changes[name] if name in changes else getattr(obj, name))
+    return new
+
+
 def _refuse(event: Event, message: str) -> ValidationError:
     return ValidationError(
         [(type(event).__name__, message)], what=f"event sequence {event.sequence}"
@@ -420,13 +462,14 @@ def _assigned(c: Complaint, e: ComplaintAssigned) -> Mapping[str, Any]:
 
 @_applies(NoteAdded)
 def _note(c: Complaint, e: NoteAdded) -> Mapping[str, Any]:
-    note = Note(text=e.text, author=e.actor, at=e.occurred_at, internal=e.internal)
+    note = _trusted(Note, text=e.text, author=e.actor, at=e.occurred_at, internal=e.internal)
     return {"notes": (*c.notes, note)}
 
 
 @_applies(FindingsRecorded)
 def _findings(c: Complaint, e: FindingsRecorded) -> Mapping[str, Any]:
-    finding = Finding(
+    finding = _trusted(
+        Finding,
         summary=e.summary,
         recorded_by=e.actor,
         recorded_at=e.occurred_at,
@@ -438,7 +481,8 @@ def _findings(c: Complaint, e: FindingsRecorded) -> Mapping[str, Any]:
 
 @_applies(DecisionMade)
 def _decided(c: Complaint, e: DecisionMade) -> Mapping[str, Any]:
-    decision = Decision(
+    decision = _trusted(
+        Decision,
         outcome=e.outcome,
         reasons=e.reasons,
         decided_by=e.actor,
@@ -452,7 +496,7 @@ def _decided(c: Complaint, e: DecisionMade) -> Mapping[str, Any]:
 def _communicated(c: Complaint, e: DecisionCommunicated) -> Mapping[str, Any]:
     if not c.decisions:
         raise _refuse(e, "communicates a decision that was never made")
-    last = attrs.evolve(
+    last = _trusted_evolve(
         c.decisions[-1],
         communicated_at=e.occurred_at,
         communicated_by=e.actor,
@@ -464,25 +508,26 @@ def _communicated(c: Complaint, e: DecisionCommunicated) -> Mapping[str, Any]:
 
 @_applies(ComplainantReplied)
 def _replied(c: Complaint, e: ComplainantReplied) -> Mapping[str, Any]:
-    return {"reply": Reply(accepted=e.accepted, at=e.occurred_at, comment=e.comment)}
+    return {"reply": _trusted(Reply, accepted=e.accepted, at=e.occurred_at, comment=e.comment)}
 
 
 @_applies(ComplaintEscalated)
 def _escalated(c: Complaint, e: ComplaintEscalated) -> Mapping[str, Any]:
-    escalation = Escalation(
-        kind=e.kind, at=e.occurred_at, by=e.actor, reason=e.reason, provider=e.provider
+    escalation = _trusted(
+        Escalation, kind=e.kind, at=e.occurred_at, by=e.actor, reason=e.reason, provider=e.provider
     )
     return {"escalations": (*c.escalations, escalation)}
 
 
 @_applies(ComplaintWithdrawn)
 def _withdrawn(c: Complaint, e: ComplaintWithdrawn) -> Mapping[str, Any]:
-    return {"closure": Closure(at=e.occurred_at, by=e.actor, reason=e.reason, withdrawn=True)}
+    closure = _trusted(Closure, at=e.occurred_at, by=e.actor, reason=e.reason, withdrawn=True)
+    return {"closure": closure}
 
 
 @_applies(ComplaintClosed)
 def _closed(c: Complaint, e: ComplaintClosed) -> Mapping[str, Any]:
-    return {"closure": Closure(at=e.occurred_at, by=e.actor, reason=e.reason)}
+    return {"closure": _trusted(Closure, at=e.occurred_at, by=e.actor, reason=e.reason)}
 
 
 @_applies(ComplaintReopened)
@@ -492,7 +537,8 @@ def _reopened(c: Complaint, e: ComplaintReopened) -> Mapping[str, Any]:
 
 @_applies(SatisfactionRecorded)
 def _satisfaction(c: Complaint, e: SatisfactionRecorded) -> Mapping[str, Any]:
-    return {"satisfaction": Satisfaction(score=e.score, at=e.occurred_at, comment=e.comment)}
+    satisfaction = _trusted(Satisfaction, score=e.score, at=e.occurred_at, comment=e.comment)
+    return {"satisfaction": satisfaction}
 
 
 @_applies(PersonalDataErased)
