@@ -217,17 +217,19 @@ def fire(
     lacks the role), :class:`~iso10002.errors.GuardRejected` (a guard said no) or
     :class:`~iso10002.errors.ValidationError` (bad or missing *data*, listing every problem).
     """
-    compiled = _compiled(definition)
+    compiled: Compiled = definition._compiled
     state = complaint.state
     step = compiled.table.get((state, transition))
     if step is None:
         raise _not_allowed(compiled, state, transition)
     if type(actor) is not Actor:
         actor = _check_actor(actor)
-    refusal = _refusal(step, complaint, actor, data)
-    if refusal is not None:
-        raise refusal
-    at = _check_at(at)
+    if step.roles or step.guards:
+        refusal = _refusal(step, complaint, actor, data)
+        if refusal is not None:
+            raise refusal
+    if type(at) is not datetime or at.tzinfo is not _UTC:
+        at = _check_at(at)
     if data:
         keys = data.keys()
         problems = (
