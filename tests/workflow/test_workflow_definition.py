@@ -399,6 +399,9 @@ def test_rule_python_values_are_checked_too() -> None:
         Transition("t", ("a",), guards=5)  # type: ignore[arg-type]
     with pytest.raises(DefinitionError, match="at least one"):
         Transition("t", ())
+    with pytest.raises(DefinitionError) as info:
+        Transition("t", ("fine", "not fine", "fine"))
+    assert info.value.paths == ("sources[1]", "sources[2]")
     with pytest.raises(DefinitionError, match="expected a list of names"):
         State("s", start="m")
     with pytest.raises(DefinitionError, match="expected true or false"):
@@ -537,3 +540,14 @@ def test_a_converter_raising_anything_becomes_a_problem() -> None:
         GuardParameterError,
     )
     assert "RuntimeError" in str(error)
+
+
+def test_events_with_factory_defaults_can_be_planned() -> None:
+    from iso10002.events import ComplaintReceived
+    from iso10002.model import Classification
+    from iso10002.workflow._compiled import event_plan
+
+    plan = event_plan(ComplaintReceived, {})
+    assert plan is not None
+    (classification,) = [item for item in plan if item[0] == "classification"]
+    assert classification[5] is Classification

@@ -91,8 +91,6 @@ def _check_actor(actor: object) -> Actor:
 
 
 def _check_at(at: object) -> datetime:
-    if type(at) is datetime and at.tzinfo is _UTC:
-        return at
     if not isinstance(at, datetime):
         raise ValidationError([("at", f"expected an aware datetime, got {describe(at)}")])
     if at.tzinfo is None or at.utcoffset() is None:
