@@ -551,3 +551,13 @@ def test_events_with_factory_defaults_can_be_planned() -> None:
     assert plan is not None
     (classification,) = [item for item in plan if item[0] == "classification"]
     assert classification[5] is Classification
+
+
+def test_copies_of_a_definition_are_the_definition() -> None:
+    definition = iso10002_workflow()
+    assert copy.copy(definition) is definition
+    assert copy.deepcopy(definition) is definition
+    assert copy.deepcopy(definition.transitions[0]) is definition.transitions[0]
+    assert copy.deepcopy({"d": definition})["d"] is definition
+    ref = GuardRef("has_role", {"roles": ["a"]})
+    assert copy.deepcopy(ref) is ref

@@ -30,6 +30,11 @@ __all__ = ["GuardRef", "State", "Transition", "WorkflowDefinition"]
 _E = DefinitionError
 
 
+def _same(self: Any, memo: object = None) -> Any:
+    """Copies of an immutable value are the value itself."""
+    return self
+
+
 @attrs.frozen
 class GuardRef:
     """A guard named in a transition, with the parameters the definition gives it."""
@@ -42,6 +47,9 @@ class GuardRef:
         metadata={cfg.JSON_METADATA: True},
         hash=False,
     )
+
+    __copy__ = _same
+    __deepcopy__ = _same
 
 
 @attrs.frozen
@@ -117,6 +125,9 @@ class Transition:
         if bad:
             raise DefinitionError(bad)
 
+    __copy__ = _same
+    __deepcopy__ = _same
+
     @property
     def internal(self) -> bool:
         """True for an internal action (no target: the state does not change)."""
@@ -145,6 +156,9 @@ class WorkflowDefinition:
     @transitions.validator
     def _check_transitions(self, attribute: attrs.Attribute[Any], value: object) -> None:
         _check_items(value, Transition, "transitions")
+
+    __copy__ = _same
+    __deepcopy__ = _same
 
     def __attrs_post_init__(self) -> None:
         from ._compiled import compile_definition
