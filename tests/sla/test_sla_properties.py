@@ -367,12 +367,13 @@ def test_add_and_elapsed_agree_with_the_oracle(cal: BusinessCalendar, data: st.D
     start = data.draw(instants(cal.timezone), label="start")
     span = data.draw(st.timedeltas(timedelta(0), timedelta(days=3 * 365)), label="span")
     back = data.draw(st.timedeltas(timedelta(0), timedelta(days=60)), label="back")
-    lo, hi = start - back, start + span
+    # arithmetic in UTC: wall-clock arithmetic would reset a fold=1 start to fold=0
+    lo, hi = utc(start) - back, utc(start) + span
     oracle = Oracle(cal, lo, hi)
     note(f"{len(oracle.spans)} open spans")
 
     # elapsed, both ways, against the oracle
-    end = data.draw(st.sampled_from([hi, lo, start + span / 3]), label="end")
+    end = data.draw(st.sampled_from([hi, lo, utc(start) + span / 3]), label="end")
     expected = oracle.elapsed(start, end)
     assert cal.elapsed(start, end) == expected
     assert cal.elapsed(end, start) == -expected
@@ -398,8 +399,8 @@ def test_add_and_elapsed_agree_with_the_oracle(cal: BusinessCalendar, data: st.D
 @given(cal=calendars(), data=st.data())
 def test_add_is_additive_and_monotone(cal: BusinessCalendar, data: st.DataObject) -> None:
     start = data.draw(instants(cal.timezone), label="start")
-    later = start + data.draw(st.timedeltas(timedelta(0), timedelta(days=30)), label="later")
-    limit = cal.elapsed(start, start + timedelta(days=500))
+    later = utc(start) + data.draw(st.timedeltas(timedelta(0), timedelta(days=30)), label="later")
+    limit = cal.elapsed(start, utc(start) + timedelta(days=500))
     a = _fraction(data, limit)
     b = _fraction(data, limit)
     if a > timedelta(0) and b > timedelta(0):
@@ -417,7 +418,7 @@ def test_open_next_open_and_next_close_agree_with_the_oracle(
     cal: BusinessCalendar, data: st.DataObject
 ) -> None:
     start = data.draw(instants(cal.timezone), label="start")
-    oracle = Oracle(cal, start - timedelta(days=1), start + timedelta(days=400))
+    oracle = Oracle(cal, utc(start) - timedelta(days=1), utc(start) + timedelta(days=400))
     inner = oracle.spans[:-1] or [(start, start)]  # the last span is cut by the window
     probes = [start, *data.draw(st.sampled_from(inner))]
     for t in probes:
@@ -457,7 +458,7 @@ def test_business_days_agree_with_enumeration(cal: BusinessCalendar, data: st.Da
 def test_elapsed_over_years_matches_the_oracle(cal: BusinessCalendar, data: st.DataObject) -> None:
     """Spans across several year chunks, built in either direction."""
     a = data.draw(instants(cal.timezone), label="a")
-    b = a + data.draw(st.timedeltas(timedelta(days=300), timedelta(days=3 * 365)), label="len")
+    b = utc(a) + data.draw(st.timedeltas(timedelta(days=300), timedelta(days=3 * 365)), label="len")
     fresh = BusinessCalendar.from_dict(cal.to_dict())
     assert fresh.elapsed(b, a) == -Oracle(cal, a, b).elapsed(a, b)
 
@@ -482,3 +483,35 @@ def test_starts_exactly_on_every_boundary() -> None:
             assert utc(cal.add(t, timedelta(0))) == oracle.add(t, timedelta(0))
             assert utc(cal.add(t, timedelta(hours=1))) == oracle.add(t, timedelta(hours=1))
             assert cal.is_open(t) == oracle.is_open(t)
+
+
+ODD_ZONES = (
+    *ZONES,
+    "Europe/Dublin",  # negative DST in the tz database
+    "Australia/Lord_Howe",  # 30-minute DST
+    "Pacific/Apia",  # skipped 30 December 2011
+    "America/Santiago",  # changes at midnight
+    "Asia/Tehran",
+    "UTC",
+)
+
+
+@settings(max_examples=_PROFILE_EXAMPLES * 2)
+@given(
+    zone_name=st.sampled_from(ODD_ZONES),
+    utc_instant=st.datetimes(datetime(1901, 1, 1), datetime(2299, 1, 1), timezones=st.just(UTC)),
+    shift=st.integers(-3 * 3600, 3 * 3600),
+    fold=st.integers(0, 1),
+)
+def test_the_table_reads_utc_offsets_like_zoneinfo(
+    zone_name: str, utc_instant: datetime, shift: int, fold: int
+) -> None:
+    """Wall times in gaps and folds included, with either fold."""
+    cal = BusinessCalendar.continuous(zone_name)
+    zone = ZoneInfo(zone_name)
+    local = utc_instant.astimezone(zone) + timedelta(seconds=shift)
+    for t in (local.replace(fold=fold), utc_instant):
+        expected = (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        cal.elapsed(t, t)  # builds the table around t
+        assert cal._engine.fast_us(t) == expected
+        assert cal.elapsed(t, utc_instant) == utc_instant - t.astimezone(UTC)

@@ -58,9 +58,51 @@ LIN = 1
 CON = 2
 
 Segment = tuple[int, int, int]  # (mode, a, k): a is the wall shift for REG
-Table = tuple[list[int], list[Segment], list[int], int, int, int, int]
-# (starts, segments, coordinate at each start, first year, end year (exclusive), end instant,
-#  coordinate at the end instant)
+Transition = tuple[int, int, int]  # (instant, offset before, offset after), microseconds
+
+
+class Table:
+    """One immutable snapshot of the built years: segments, coordinates and UTC-offset changes."""
+
+    __slots__ = (
+        "base",
+        "c_hi",
+        "cst",
+        "hi",
+        "lo",
+        "segs",
+        "starts",
+        "tinfo",
+        "trans",
+        "tw",
+        "yhi",
+        "ylo",
+    )
+
+    def __init__(
+        self,
+        starts: list[int],
+        segs: list[Segment],
+        cst: list[int],
+        *,
+        years: tuple[int, int],
+        hi: int,
+        c_hi: int,
+        trans: list[Transition],
+        base: int,
+    ) -> None:
+        self.starts = starts  # segment start instants
+        self.segs = segs  # (mode, a, k) per segment
+        self.cst = cst  # coordinate at each segment start
+        self.ylo, self.yhi = years  # built local years [ylo, yhi)
+        self.lo = starts[0]  # first instant covered
+        self.hi = hi  # end of the covered instants (exclusive)
+        self.c_hi = c_hi  # coordinate at hi
+        self.trans = trans  # offset changes around the covered years, sorted
+        self.base = base  # offset before the first change
+        # the same changes in local wall time: a gap or a fold [start, end) and its two offsets
+        self.tinfo = [(t + min(a, b), t + max(a, b), a, b) for t, a, b in trans]
+        self.tw = [w for w, _e, _a, _b in self.tinfo]
 
 
 def _out_of_range(path: str) -> ValidationError:
@@ -124,6 +166,7 @@ class Engine:
         "_year_holidays",
         "closures",
         "holiday_dates",
+        "local_epoch",
         "nwd",
         "ocum",
         "oend",
@@ -152,6 +195,7 @@ class Engine:
         midnight (end > start; an overnight end is past 24 h). *holiday_dates(year)*: the date
         ordinals of the holidays of a year. *closures*: UTC microsecond ranges."""
         self.tz = tz
+        self.local_epoch = datetime(1970, 1, 1, tzinfo=tz)
         self.week_wall = tuple(tuple(day) for day in week_wall)
         self.holiday_dates = holiday_dates
         self.closures = merge(closures)
@@ -325,13 +369,17 @@ class Engine:
         holes = [c for c in self.closures[max(lo, 0) :] if c[0] < we and c[1] > ws]
         return subtract(opened, holes)
 
-    def _build_year(self, year: int) -> tuple[list[int], list[Segment], list[int], int, int, int]:
-        """Segments of one year with the coordinate starting at 0; returns the total as well."""
+    def _build_year(
+        self, year: int
+    ) -> tuple[list[int], list[Segment], list[int], int, int, int, list[Transition], int]:
+        """Segments of one year with the coordinate starting at 0, the total, the offset changes
+        around the year and the offset before them."""
         t0, t1 = self._year_bounds(year)
         jan1 = date(year, 1, 1).toordinal()
         d_lo, d_hi = jan1 - 3, date(year + 1, 1, 1).toordinal() + 1
         special: set[int] = set()
-        # offset changes, sampled daily at UTC midnight
+        trans: list[Transition] = []
+        # offset changes, sampled daily at UTC midnight, then located to the second
         prev_us = ((t0 // DAY) - 4) * DAY
         prev_off = self.offset_at(prev_us)
         cur_us = prev_us
@@ -342,6 +390,14 @@ class Engine:
                 first = (prev_us + prev_off) // DAY + EPOCH_ORD - 1
                 last = (cur_us + off) // DAY + EPOCH_ORD + 1
                 special.update(range(first, last + 1))
+                lo_s, hi_s = prev_us // SECOND, cur_us // SECOND
+                while hi_s - lo_s > 1:
+                    mid = (lo_s + hi_s) // 2
+                    if self.offset_at(mid * SECOND) == prev_off:
+                        lo_s = mid
+                    else:
+                        hi_s = mid
+                trans.append((hi_s * SECOND, prev_off, self.offset_at(hi_s * SECOND)))
             prev_us, prev_off = cur_us, off
         holidays = self._holidays_between(d_lo - 3, d_hi + 3)
         special.update(d for d in holidays if d_lo <= d <= d_hi and self.wd_open[(d - 1) % 7])
@@ -396,44 +452,47 @@ class Engine:
             segs.append((REG, a, k))
             cst.append(c)
             c = self.r_of(t1 + a) + k
-        return starts, segs, cst, t0, t1, c
+        return starts, segs, cst, t0, t1, c, trans, self.offset_at(((t0 // DAY) - 4) * DAY)
 
     def _initial(self, year: int) -> Table:
-        starts, segs, cst, _t0, t1, total = self._build_year(year)
-        return (starts, segs, cst, year, year + 1, t1, total)
+        starts, segs, cst, _t0, t1, total, trans, base = self._build_year(year)
+        return Table(
+            starts, segs, cst, years=(year, year + 1), hi=t1, c_hi=total, trans=trans, base=base
+        )
 
     def _extend(self, up: bool) -> Table:
         """Build the chunk after (or before) the table and publish the new table."""
         with self._lock:
             tab = self._tab or self.table_for(0)
-            starts, segs, cst, ylo, yhi, hi, c_hi = tab
             if up:
-                if yhi > HIGH_YEAR + 1:
+                if tab.yhi > HIGH_YEAR + 1:
                     raise _out_of_range("result")
-                s2, g2, c2, _t0, t1, total = self._build_year(yhi)
-                base = c_hi
-                new: Table = (
-                    starts + s2,
-                    segs + [(m, a, k + base) for m, a, k in g2],
-                    cst + [x + base for x in c2],
-                    ylo,
-                    yhi + 1,
-                    t1,
-                    c_hi + total,
+                s2, g2, c2, _t0, t1, total, tr2, _base = self._build_year(tab.yhi)
+                base = tab.c_hi
+                new = Table(
+                    tab.starts + s2,
+                    tab.segs + [(m, a, k + base) for m, a, k in g2],
+                    tab.cst + [x + base for x in c2],
+                    years=(tab.ylo, tab.yhi + 1),
+                    hi=t1,
+                    c_hi=tab.c_hi + total,
+                    trans=tab.trans + [t for t in tr2 if not tab.trans or t[0] > tab.trans[-1][0]],
+                    base=tab.base,
                 )
             else:
-                if ylo < LOW_YEAR - 1:
+                if tab.ylo < LOW_YEAR - 1:
                     raise _out_of_range("result")
-                s2, g2, c2, _t0, _t1, total = self._build_year(ylo - 1)
-                base = cst[0] - total
-                new = (
-                    s2 + starts,
-                    [(m, a, k + base) for m, a, k in g2] + segs,
-                    [x + base for x in c2] + cst,
-                    ylo - 1,
-                    yhi,
-                    hi,
-                    c_hi,
+                s2, g2, c2, _t0, _t1, total, tr2, base2 = self._build_year(tab.ylo - 1)
+                base = tab.cst[0] - total
+                new = Table(
+                    s2 + tab.starts,
+                    [(m, a, k + base) for m, a, k in g2] + tab.segs,
+                    [x + base for x in c2] + tab.cst,
+                    years=(tab.ylo - 1, tab.yhi),
+                    hi=tab.hi,
+                    c_hi=tab.c_hi,
+                    trans=[t for t in tr2 if not tab.trans or t[0] < tab.trans[0][0]] + tab.trans,
+                    base=base2,
                 )
             self._tab = new
             return new
@@ -453,9 +512,9 @@ class Engine:
                         year += 1
                     tab = self._initial(year)
                     self._tab = tab
-        while us < tab[0][0]:
+        while us < tab.lo:
             tab = self._extend(False)
-        while us >= tab[5]:
+        while us >= tab.hi:
             tab = self._extend(True)
         return tab
 
@@ -464,9 +523,9 @@ class Engine:
     def coord(self, us: int) -> int:
         """Business microseconds from the table origin to *us*."""
         tab = self._tab
-        if tab is None or us < tab[0][0] or us >= tab[5]:
+        if tab is None or not tab.lo <= us < tab.hi:
             tab = self.table_for(us)
-        mode, a, k = tab[1][bisect_right(tab[0], us) - 1]
+        mode, a, k = tab.segs[bisect_right(tab.starts, us) - 1]
         if mode == REG:
             w, r = divmod(us + a, WEEK)
             bound, cum, opened = self.pinfo[bisect_right(self.pbounds, r) - 1]
@@ -477,13 +536,88 @@ class Engine:
             return us + k
         return k
 
+    def fast_us(self, t: datetime) -> int | None:
+        """Microseconds of a ``datetime`` in the calendar's zone or in UTC, read from the table's
+        offset changes (no ``utcoffset`` call); ``None`` when the table cannot tell."""
+        tab = self._tab
+        if tab is None or type(t) is not datetime:
+            return None
+        zone = t.tzinfo
+        if zone is self.tz:
+            w: int = (t - self.local_epoch) // US
+            i = bisect_right(tab.tw, w) - 1
+            if i < 0:
+                us = w - tab.base
+            else:
+                _ws, we, pre, post = tab.tinfo[i]
+                us = w - ((post if t.fold else pre) if w < we else post)
+        elif zone is timezone.utc:
+            us = (t - EPOCH) // US
+        else:
+            return None
+        return us if tab.lo <= us < tab.hi else None
+
+    def elapsed_dt(self, start: object, end: object) -> int | None:
+        """``coord(end) - coord(start)`` for two datetimes, everything inlined (the hot path);
+        ``None`` when a slower, validating path is needed."""
+        tab = self._tab
+        if tab is None or type(start) is not datetime or type(end) is not datetime:
+            return None
+        tz = self.tz
+        # start: wall time in the calendar's zone, through the table's offset changes
+        zone = start.tzinfo
+        if zone is tz:
+            w: int = (start - self.local_epoch) // US
+            i = bisect_right(tab.tw, w) - 1
+            if i < 0:
+                ua = w - tab.base
+            else:
+                _ws, we, pre, post = tab.tinfo[i]
+                ua = w - ((post if start.fold else pre) if w < we else post)
+        elif zone is timezone.utc:
+            ua = (start - EPOCH) // US
+        else:
+            return None
+        # end: the same
+        zone = end.tzinfo
+        if zone is tz:
+            w = (end - self.local_epoch) // US
+            i = bisect_right(tab.tw, w) - 1
+            if i < 0:
+                ub = w - tab.base
+            else:
+                _ws, we, pre, post = tab.tinfo[i]
+                ub = w - ((post if end.fold else pre) if w < we else post)
+        elif zone is timezone.utc:
+            ub = (end - EPOCH) // US
+        else:
+            return None
+        lo, hi = tab.lo, tab.hi
+        if not (lo <= ua < hi and lo <= ub < hi):
+            return None
+        starts, segs = tab.starts, tab.segs
+        pbounds, pinfo, total = self.pbounds, self.pinfo, self.total
+        mode, a, k = segs[bisect_right(starts, ub) - 1]
+        if mode == REG:
+            w, r = divmod(ub + a, WEEK)
+            bound, cum, opened = pinfo[bisect_right(pbounds, r) - 1]
+            cb = w * total + cum + (r - bound if opened else 0) + k
+        else:
+            cb = ub + k if mode == LIN else k
+        mode, a, k = segs[bisect_right(starts, ua) - 1]
+        if mode == REG:
+            w, r = divmod(ua + a, WEEK)
+            bound, cum, opened = pinfo[bisect_right(pbounds, r) - 1]
+            return cb - (w * total + cum + (r - bound if opened else 0) + k)
+        return cb - (ua + k if mode == LIN else k)
+
     def elapsed_us(self, ua: int, ub: int) -> int:
         """``coord(ub) - coord(ua)``, inlined for speed."""
         tab = self._tab
-        if tab is None or ua < tab[0][0] or ua >= tab[5] or ub < tab[0][0] or ub >= tab[5]:
+        if tab is None or not (tab.lo <= ua < tab.hi and tab.lo <= ub < tab.hi):
             self.table_for(ua)
             tab = self.table_for(ub)
-        starts, segs = tab[0], tab[1]
+        starts, segs = tab.starts, tab.segs
         pbounds, pinfo, total = self.pbounds, self.pinfo, self.total
         mode, a, k = segs[bisect_right(starts, ub) - 1]
         if mode == REG:
@@ -502,12 +636,11 @@ class Engine:
     def earliest(self, y: int) -> int:
         """Earliest instant with ``C(t) >= y``."""
         tab = self._tab or self.table_for(0)
-        while y > tab[6]:
+        while y > tab.c_hi:
             tab = self._extend(True)
-        while y <= tab[2][0]:
+        while y <= tab.cst[0]:
             tab = self._extend(False)
-        i = bisect_left(tab[2], y) - 1
-        mode, a, k = tab[1][i]
+        mode, a, k = tab.segs[bisect_left(tab.cst, y) - 1]
         if mode == LIN:
             return y - k
         return self._r_earliest(y - k) - a
@@ -515,12 +648,11 @@ class Engine:
     def latest(self, y: int) -> int:
         """Latest instant with ``C(t) <= y``."""
         tab = self._tab or self.table_for(0)
-        while y >= tab[6]:
+        while y >= tab.c_hi:
             tab = self._extend(True)
-        while y < tab[2][0]:
+        while y < tab.cst[0]:
             tab = self._extend(False)
-        i = bisect_right(tab[2], y) - 1
-        mode, a, k = tab[1][i]
+        mode, a, k = tab.segs[bisect_right(tab.cst, y) - 1]
         if mode == LIN:
             return y - k
         return self._r_latest(y - k) - a
@@ -535,7 +667,7 @@ class Engine:
     def open_at(self, us: int) -> bool:
         """Whether instant *us* lies inside an opening interval."""
         tab = self.table_for(us)
-        mode, a, _k = tab[1][bisect_right(tab[0], us) - 1]
+        mode, a, _k = tab.segs[bisect_right(tab.starts, us) - 1]
         if mode == REG:
             j = bisect_right(self.pbounds, (us + a) % WEEK) - 1
             return bool(self.popen[j])
@@ -545,11 +677,11 @@ class Engine:
         """End of the open stretch containing the first business instant at or after *us*."""
         u = self.add_us(us, 0)
         tab = self.table_for(u)
-        i = bisect_right(tab[0], u) - 1
+        i = bisect_right(tab.starts, u) - 1
         while True:
-            if i + 1 >= len(tab[0]):
+            if i + 1 >= len(tab.starts):
                 tab = self._extend(True)
-            starts, segs = tab[0], tab[1]
+            starts, segs = tab.starts, tab.segs
             end = starts[i + 1]
             mode, a, _k = segs[i]
             if mode == REG:

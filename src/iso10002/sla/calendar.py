@@ -595,37 +595,27 @@ class BusinessCalendar:
         ``d < 0``: the latest instant ``t <= start`` with ``elapsed(t, start) >= -d``.
         """
         engine = self._engine
-        if isinstance(start, datetime) and isinstance(duration, timedelta):
-            try:
-                us = (start - EPOCH) // US
-            except TypeError:
-                pass
-            else:
-                if LOW_US <= us < HIGH_US:
-                    result = engine.add_us(us, duration // US)
-                    if not LOW_US <= result < HIGH_US:
-                        raise _out_of_range("result")
-                    return engine.to_dt(result)
-        engine.to_us(start, "start")
-        raise ValidationError(
-            [("duration", f"expected a timedelta, got {describe(duration)}")], what=_OP
-        )
+        given: object = duration
+        if not isinstance(given, timedelta):
+            engine.to_us(start, "start")
+            raise ValidationError(
+                [("duration", f"expected a timedelta, got {describe(given)}")], what=_OP
+            )
+        us = engine.fast_us(start)
+        if us is None:
+            us = engine.to_us(start, "start")
+        result = engine.add_us(us, duration // US)
+        if not LOW_US <= result < HIGH_US:
+            raise _out_of_range("result")
+        return engine.to_dt(result)
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Business time in ``[start, end)``; negative when *end* is before *start*."""
-        if isinstance(start, datetime) and isinstance(end, datetime):
-            try:
-                ua = (start - EPOCH) // US
-                ub = (end - EPOCH) // US
-            except TypeError:
-                pass
-            else:
-                if LOW_US <= ua < HIGH_US and LOW_US <= ub < HIGH_US:
-                    return US * self._engine.elapsed_us(ua, ub)
         engine = self._engine
-        engine.to_us(start, "start")
-        engine.to_us(end, "end")
-        raise AssertionError("unreachable")  # pragma: no cover
+        found = engine.elapsed_dt(start, end)
+        if found is None:
+            found = engine.elapsed_us(engine.to_us(start, "start"), engine.to_us(end, "end"))
+        return US * found
 
     def is_open(self, at: datetime) -> bool:
         """Whether *at* lies inside an opening interval (intervals are ``[open, close)``)."""
