@@ -247,29 +247,23 @@ def tr_lifecycle(model: PeerModel) -> PeerModel:
 # --- measuring ---------------------------------------------------------------------------------
 
 
-def _median_us(fn: Callable[[], object], number: int, repeat: int) -> float:
-    """Median over *repeat* rounds of the mean µs per call of *fn*."""
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number * 1e6)
-    return statistics.median(samples)
+def _start_sample(fn: Callable[[], object], number: int) -> float:
+    """Mean µs per call of *fn* over *number* calls."""
+    begin = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - begin) / number * 1e6
 
 
-def _median_per_transition_us(
-    start: Callable[[], Any], run: Callable[[Any], object], number: int, repeat: int
-) -> float:
-    """Median over *repeat* rounds of µs per transition, started complaints made untimed."""
-    samples = []
-    for _ in range(repeat):
-        started = [start() for _ in range(number)]
-        begin = time.perf_counter()
-        for item in started:
-            run(item)
-        samples.append((time.perf_counter() - begin) / number / len(LIFECYCLE) * 1e6)
-    return statistics.median(samples)
+def _transition_sample(
+    start: Callable[[], Any], run: Callable[[Any], object], number: int
+) -> tuple[float, list[Any]]:
+    """Mean µs per transition over *number* lifecycles (the starts are made untimed)."""
+    started = [start() for _ in range(number)]
+    begin = time.perf_counter()
+    for item in started:
+        run(item)
+    return (time.perf_counter() - begin) / number / len(LIFECYCLE) * 1e6, started
 
 
 def _check_equivalence() -> None:
@@ -291,31 +285,42 @@ def main(argv: list[str] | None = None) -> int:
     _check_equivalence()
     steps = len(LIFECYCLE)
     slow = max(number // 10, 1)
-    start = {
-        "iso10002.workflow": _median_us(ours_start, number * 4, repeat),
-        "python-statemachine": _median_us(psm_start, slow, repeat),
-        "transitions (new Machine)": _median_us(tr_start_new_machine, slow, repeat),
-        "transitions (add_model)": _median_us(tr_start_add_model, slow, repeat),
+    starts: dict[str, list[float]] = {
+        "ours": [],
+        "psm": [],
+        "tr_machine": [],
+        "tr_add_model": [],
     }
-    per = {
-        "iso10002.workflow": _median_per_transition_us(ours_start, ours_lifecycle, number, repeat),
-        "python-statemachine": _median_per_transition_us(psm_start, psm_lifecycle, slow, repeat),
-        "transitions": _median_per_transition_us(tr_start_add_model, tr_lifecycle, number, repeat),
+    per: dict[str, list[float]] = {"ours": [], "psm": [], "tr": []}
+    # Rounds interleave the libraries, so that a busy machine slows them all alike.
+    for _ in range(repeat):
+        starts["ours"].append(_start_sample(ours_start, number * 4))
+        starts["psm"].append(_start_sample(psm_start, slow))
+        starts["tr_machine"].append(_start_sample(tr_start_new_machine, slow))
+        starts["tr_add_model"].append(_start_sample(tr_start_add_model, slow))
+        per["ours"].append(_transition_sample(ours_start, ours_lifecycle, number)[0])
+        per["psm"].append(_transition_sample(psm_start, psm_lifecycle, slow)[0])
+        sample, models = _transition_sample(tr_start_add_model, tr_lifecycle, number)
+        per["tr"].append(sample)
+        for model in models:
+            SHARED_MACHINE.remove_model(model)
+    for model in list(SHARED_MACHINE.models):
+        SHARED_MACHINE.remove_model(model)
+    med = {key: statistics.median(values) for key, values in per.items()}
+    start = {key: statistics.median(values) for key, values in starts.items()}
+    ratio = {
+        key: statistics.median(p / o for p, o in zip(per[key], per["ours"], strict=True))
+        for key in ("psm", "tr")
     }
-    ours = per["iso10002.workflow"]
     print(f"Python {sys.version.split()[0]}; {steps} transitions per lifecycle; medians of")
-    print(f"{repeat} rounds.\n")
+    print(f"{repeat} interleaved rounds; ratio = the peer's time / ours, per round.\n")
     print("| library | µs per transition | ratio to ours | µs to start a complaint |")
     print("|---|---:|---:|---:|")
-    print(f"| iso10002.workflow | {ours:.2f} | 1.0 | {start['iso10002.workflow']:.2f} |")
+    print(f"| iso10002.workflow | {med['ours']:.2f} | 1.0 | {start['ours']:.2f} |")
+    print(f"| python-statemachine | {med['psm']:.2f} | {ratio['psm']:.1f} | {start['psm']:.1f} |")
     print(
-        f"| python-statemachine | {per['python-statemachine']:.2f} "
-        f"| {per['python-statemachine'] / ours:.1f} | {start['python-statemachine']:.1f} |"
-    )
-    print(
-        f"| transitions | {per['transitions']:.2f} | {per['transitions'] / ours:.2f} "
-        f"| {start['transitions (new Machine)']:.1f} (new Machine); "
-        f"{start['transitions (add_model)']:.1f} (add_model) |"
+        f"| transitions | {med['tr']:.2f} | {ratio['tr']:.2f} "
+        f"| {start['tr_machine']:.1f} (new Machine); {start['tr_add_model']:.1f} (add_model) |"
     )
     print()
     print(
