@@ -94,10 +94,10 @@ class JsonLinesRepository:
             raise StorageError(f"could not write the journal: {exc.strerror}") from exc
         self._apply(entry)
 
-    def _rewrite(self) -> None:
-        """Replace the journal by one entry holding the current state (used by erasure)."""
+    def _rewrite(self, without: str) -> None:
+        """Replace the journal by one entry holding the current state minus one complainant."""
         entry = {
-            "complainants": [dump(p) for p in self._complainants.values()],
+            "complainants": [dump(p) for p in self._complainants.values() if p.id != without],
             "events": [dump(e) for e in self._log],
             "complaints": [dump(c) for c in self._complaints.values()],
         }
@@ -168,9 +168,10 @@ class JsonLinesRepository:
         """Delete the complainant record, from memory and from the file."""
         with self._lock:
             self._check_open()
-            if self._complainants.pop(complainant_id, None) is None:
+            if complainant_id not in self._complainants:
                 return False
-            self._rewrite()
+            self._rewrite(without=complainant_id)
+            del self._complainants[complainant_id]
             return True
 
     # --- reads ----------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ def test_repo_example_write_failures_are_storage_errors(tmp_path: Path) -> None:
             repo.add(second.complaint, events=second.events)
         with pytest.raises(StorageError):
             repo.erase_personal_data("p-1")
+        assert repo.get_complainant("p-1") == item.complainant  # a failed erasure changes nothing
 
 
 def test_repo_example_runs_as_a_script(tmp_path: Path) -> None:
