@@ -519,8 +519,7 @@ class BusinessCalendar:
         week = _week_from_dict(data.get("week", {}), problems)
         holidays = tuple(_holidays_from_list(data.get("holidays", []), problems))
         closures = tuple(_closures_from_list(data.get("closures", []), problems))
-        if not problems:
-            _check_parts(data.get("timezone"), week, holidays, closures, problems)
+        _check_parts(data.get("timezone", "UTC"), week, holidays, closures, problems)
         _raise(problems)
         return cls(data["timezone"], week, holidays, closures)
 
