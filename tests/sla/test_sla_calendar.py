@@ -649,3 +649,22 @@ def test_bad_arguments_raise_validation_error(office: BusinessCalendar, call: An
         call(office)
     assert isinstance(info.value, Iso10002Error)
     assert "naive" in str(info.value) or "expected" in str(info.value)
+
+
+def test_a_calendar_that_never_opens_again_fails_cleanly() -> None:
+    never = BusinessCalendar.from_dict(
+        {
+            "timezone": "Europe/London",
+            "week": {"mon": [["09:00", "17:00"]]},
+            "holidays": [{"rrule": "FREQ=WEEKLY;BYDAY=MO", "start": "2020-01-01"}],
+        }
+    )
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    for call in (
+        lambda: never.add(start, H),
+        lambda: never.next_open(start),
+        lambda: never.add_business_days(date(2025, 1, 1), 1),
+    ):
+        with pytest.raises(ValidationError, match="supported range"):
+            call()
+    assert never.add_business_days(date(2020, 1, 1), -1) == date(2019, 12, 30)

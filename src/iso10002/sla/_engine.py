@@ -59,6 +59,8 @@ CON = 2
 
 Segment = tuple[int, int, int]  # (mode, a, k): a is the wall shift for REG
 Transition = tuple[int, int, int]  # (instant, offset before, offset after), microseconds
+BdTable = tuple[list[int], list[int], int, int, int, int]
+# (holiday ordinals on working weekdays, rank gaps, first year, end year, first and end ordinals)
 
 
 class Table:
@@ -72,6 +74,7 @@ class Table:
         "lo",
         "segs",
         "starts",
+        "ti",
         "tinfo",
         "trans",
         "tw",
@@ -103,6 +106,7 @@ class Table:
         # the same changes in local wall time: a gap or a fold [start, end) and its two offsets
         self.tinfo = [(t + min(a, b), t + max(a, b), a, b) for t, a, b in trans]
         self.tw = [w for w, _e, _a, _b in self.tinfo]
+        self.ti = [t for t, _a, _b in trans]
 
 
 def _out_of_range(path: str) -> ValidationError:
@@ -255,7 +259,7 @@ class Engine:
         self.prefix = [sum(self.wd_open[:r]) for r in range(8)]
         self._tab: Table | None = None
         # business-day table: (holiday ordinals on working weekdays, g, first year, end year)
-        self._bd: tuple[list[int], list[int], int, int] | None = None
+        self._bd: BdTable | None = None
 
     # ------------------------------------------------------------------ conversions
 
@@ -292,11 +296,40 @@ class Engine:
 
     def local_ordinal(self, us: int) -> int:
         """Date ordinal of the local date of instant *us*."""
-        return (us + self.offset_at(us)) // DAY + EPOCH_ORD
+        tab = self._tab
+        if tab is not None and tab.lo <= us < tab.hi:
+            i = bisect_right(tab.ti, us) - 1
+            off = tab.base if i < 0 else tab.trans[i][2]
+        else:
+            off = self.offset_at(us)
+        return (us + off) // DAY + EPOCH_ORD
+
+    def wall_fast(self, wall: int) -> int:
+        """:meth:`wall_to_utc` read from the table's offset changes when it covers *wall*."""
+        tab = self._tab
+        if tab is not None:
+            i = bisect_right(tab.tw, wall) - 1
+            if i < 0:
+                us = wall - tab.base
+            else:
+                _ws, we, pre, post = tab.tinfo[i]
+                us = wall - (pre if wall < we else post)
+            if tab.lo + DAY <= us < tab.hi - DAY:
+                return us
+        return self.wall_to_utc(wall)
 
     def midnight(self, ordinal: int) -> int:
         """Instant of local midnight starting the date *ordinal* (``fold=0``)."""
-        return self.wall_to_utc((ordinal - EPOCH_ORD) * DAY)
+        return self.wall_fast((ordinal - EPOCH_ORD) * DAY)
+
+    def close_of_business(self, ordinal: int) -> int:
+        """The end of the last interval starting on the date *ordinal* (``fold=0``; an interval
+        that maps to nothing ends where it starts)."""
+        base = (ordinal - EPOCH_ORD) * DAY
+        return max(
+            max(self.wall_fast(base + s), self.wall_fast(base + e))
+            for s, e in self.week_wall[(ordinal - 1) % 7]
+        )
 
     # ------------------------------------------------------------------ weekly pattern
 
@@ -705,7 +738,7 @@ class Engine:
 
     # ------------------------------------------------------------------ business days
 
-    def _bd_table(self, first_year: int, last_year: int) -> tuple[list[int], list[int], int, int]:
+    def _bd_table(self, first_year: int, last_year: int) -> BdTable:
         """Holidays on working weekdays covering years ``first_year..last_year``."""
         bd = self._bd
         if bd is not None and bd[2] <= first_year and last_year < bd[3]:
@@ -723,7 +756,7 @@ class Engine:
                 if self.wd_open[(d - 1) % 7]
             )
             g = [self.p_of(h) - j for j, h in enumerate(hol)]
-            bd = (hol, g, lo, hi)
+            bd = (hol, g, lo, hi, date(lo, 1, 1).toordinal(), date(hi, 1, 1).toordinal())
             self._bd = bd
             return bd
 
@@ -739,26 +772,36 @@ class Engine:
     def business_days_between(self, d1: int, d2: int) -> int:
         """Business days in ``[d1, d2)`` (negative when ``d2 < d1``)."""
         lo, hi = min(d1, d2), max(d1, d2)
-        hol, _g, _a, _b = self._bd_table(date.fromordinal(lo).year, date.fromordinal(hi).year)
+        bd = self._bd
+        if bd is None or not bd[4] <= lo <= hi < bd[5]:
+            bd = self._bd_table(date.fromordinal(lo).year, date.fromordinal(hi).year)
+        hol = bd[0]
         return self.p_of(d2) - self.p_of(d1) - bisect_left(hol, d2) + bisect_left(hol, d1)
 
     def add_business_days(self, day: int, n: int) -> int:
         """Ordinal of the n-th business day after (n > 0) / before (n < 0) *day*; n = 0: *day* or
         the next business day."""
-        guess = day + (n * 7) // self.nwd
-        span = abs(n) // 3 + 14
-        lo_year = date.fromordinal(max(min(day, guess) - span, 1)).year
-        hi_year = date.fromordinal(min(max(day, guess) + span, 3_652_059)).year
+        bd = self._bd
+        lo_year = hi_year = 0
+        tried: tuple[int, int] | None = None
         while True:
-            hol, g, y0, y1 = self._bd_table(lo_year, hi_year)
-            if n > 0:
-                r = self.p_of(day + 1) - bisect_left(hol, day + 1) + n - 1
+            if bd is not None and bd[4] <= day < bd[5]:
+                hol, g = bd[0], bd[1]
+                if n > 0:
+                    r = self.p_of(day + 1) - bisect_left(hol, day + 1) + n - 1
+                else:
+                    r = self.p_of(day) - bisect_left(hol, day) + n
+                found = self._p_inv(r + bisect_right(g, r))
+                if bd[4] <= found < bd[5]:
+                    return found
+                year = date.fromordinal(min(max(found, 1), 3_652_059)).year
             else:
-                r = self.p_of(day) - bisect_left(hol, day) + n
-            found = self._p_inv(r + bisect_right(g, r))
-            lo, hi = min(day, found), max(day, found)
-            if date(y0, 1, 1).toordinal() <= lo and hi < date(y1, 1, 1).toordinal():
-                return found
-            year = date.fromordinal(found).year
-            lo_year = min(lo_year, year - 1)
-            hi_year = max(hi_year, year + 1)
+                year = date.fromordinal(day + (n * 7) // self.nwd).year
+            day_year = date.fromordinal(day).year
+            lo_year = min(lo_year or day_year, day_year, year) - 1
+            hi_year = max(hi_year, day_year, year) + 1
+            wanted = (max(lo_year, LOW_YEAR - 1), min(hi_year, HIGH_YEAR + 1))
+            if wanted == tried:
+                raise _out_of_range("result")
+            tried = wanted
+            bd = self._bd_table(*wanted)

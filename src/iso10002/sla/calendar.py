@@ -664,19 +664,20 @@ class BusinessCalendar:
         engine = self._engine
         if engine.business_days_between(d, d + 1) != 1:
             raise ValidationError([("day", "not a business day")], what=_OP)
-        base = (d - EPOCH_ORD) * DAY
-        ends = []
-        for s, e in engine.week_wall[(d - 1) % 7]:
-            a, b = engine.wall_to_utc(base + s), engine.wall_to_utc(base + e)
-            ends.append(max(a, b))
-        return engine.to_dt(max(ends))
+        return engine.to_dt(engine.close_of_business(d))
 
     def close_of_business_day(self, receipt: datetime, n: int) -> datetime:
         """Close of business of the n-th business day after the local date of *receipt*
         (``n == 0``: of that date if a business day, else of the next one)."""
-        day = self.local_date(receipt)
+        engine = self._engine
+        us = engine.fast_us(receipt)
+        if us is None:
+            us = engine.to_us(receipt, "receipt")
         _count(n, "n", low=0)
-        return self.close_of_business(self.add_business_days(day, n))
+        found = engine.add_business_days(engine.local_ordinal(us), n)
+        if not _ORD_LOW <= found <= _ORD_HIGH:
+            raise _out_of_range("result")
+        return engine.to_dt(engine.close_of_business(found))
 
     def end_of_day(self, day: date) -> datetime:
         """The instant the local date *day* ends: local midnight starting the next date."""
