@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import attrs
@@ -219,3 +220,25 @@ def test_repo_micros_round_trip() -> None:
     ):
         assert c.from_micros(c.micros(at)) == at
     assert json.loads(c.to_json({"é": "\x00"})) == {"é": "\x00"}
+
+
+def test_repo_decoded_cache_keeps_the_most_recent() -> None:
+    items = {n: new_complaint(n).complaint for n in range(4)}
+    decoded: list[int] = []
+
+    def decode(n: int) -> Any:
+        decoded.append(n)
+        return items[n]
+
+    cache = q.DecodedCache(2)
+    for n in (0, 1, 0, 2, 1, 0):
+        assert cache.load((f"c-{n}", 1), partial(decode, n)) is items[n]
+    assert decoded == [0, 1, 2, 1, 0]  # 0 stayed (used), 1 was evicted by 2, then 0 by 1
+    off = q.DecodedCache(0)
+    decoded.clear()
+    for _ in range(3):
+        off.load(("c-3", 1), lambda: decode(3))
+    assert decoded == [3, 3, 3]
+    for bad in (-1, True, 1.5):
+        with pytest.raises(ValidationError):
+            q.DecodedCache(bad)  # type: ignore[arg-type]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -211,6 +213,38 @@ def load_complainant(doc: object) -> Complainant:
     if not isinstance(value, Complainant):  # pragma: no cover - only a corrupted store
         raise ValidationError([("payload", "stored document is not a Complainant")])
     return value
+
+
+class DecodedCache:
+    """The last *capacity* complaints decoded, by ``(id, version)``; ``0`` disables it.
+
+    Decoding a stored document costs far more than reading it. A stored version of a complaint
+    never changes (a save is refused unless it creates the next version), and complaints are
+    immutable, so a decoded complaint can be handed out again for as long as it is cached.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+            raise ValidationError([("cache_size", "expected an int of at least 0")])
+        self._capacity = capacity
+        self._items: OrderedDict[tuple[str, int], Complaint] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self, key: tuple[str, int], decode: Callable[[], Complaint]) -> Complaint:
+        """The cached complaint for *key*, or ``decode()`` (then cached)."""
+        if not self._capacity:
+            return decode()
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        complaint = decode()
+        with self._lock:
+            self._items[key] = complaint
+            if len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return complaint
 
 
 # --- NUL escaping for PostgreSQL text and JSONB ---------------------------------------------------

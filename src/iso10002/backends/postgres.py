@@ -218,10 +218,10 @@ def _complaint_row(complaint: Complaint) -> tuple[Any, ...]:
     return q.complaint_row(DIALECT, complaint, payload)
 
 
-def _load_complaint(row: Sequence[Any]) -> Complaint:
-    if row[0] is not None:
-        return q.load_complaint(q.unescaped_doc(row[0]))
-    return ev.apply(None, q.load_event(q.unescaped_doc(row[1])))
+def _decode(complaint: Any, receipt: Any) -> Complaint:
+    if complaint is not None:
+        return q.load_complaint(q.unescaped_doc(complaint))
+    return ev.apply(None, q.load_event(q.unescaped_doc(receipt)))
 
 
 class PostgresRepository:
@@ -229,10 +229,18 @@ class PostgresRepository:
 
     *conninfo* is a ``postgresql://`` URL or a ``key=value`` string. The schema and its tables
     are created on open if missing, and migrated if older. At most *max_idle* connections are
-    kept open between calls.
+    kept open between calls; the last *cache_size* complaints read are kept decoded (see
+    :class:`~iso10002.backends._sql.DecodedCache`).
     """
 
-    def __init__(self, conninfo: str, *, schema: str = "iso10002", max_idle: int = 8) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "iso10002",
+        max_idle: int = 8,
+        cache_size: int = 2048,
+    ) -> None:
         if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
             raise ValidationError(
                 [
@@ -244,6 +252,7 @@ class PostgresRepository:
                 ],
                 what="PostgreSQL options",
             )
+        self._cache = q.DecodedCache(cache_size)
         self._schema = schema
         s = f'"{schema}"'
         self._s = s
@@ -270,7 +279,8 @@ class PostgresRepository:
             "next_sla_at = %s, breached = %s, payload = %s::jsonb WHERE id = %s AND version = %s"
         )
         self._select_complaint = (
-            f"SELECT c.payload, e.payload FROM {s}.complaints AS c LEFT JOIN {s}.events AS e "
+            f"SELECT c.id, c.version, c.payload, e.payload FROM {s}.complaints AS c "
+            f"LEFT JOIN {s}.events AS e "
             "ON c.payload IS NULL AND e.complaint_id = c.id AND e.sequence = 1"
         )
         self._counter = f"UPDATE {s}.event_counter SET last = last + %s RETURNING last"
@@ -450,12 +460,15 @@ class PostgresRepository:
 
     # --- reads ----------------------------------------------------------------------------------
 
+    def _load(self, row: Sequence[Any]) -> Complaint:
+        return self._cache.load((row[0], row[1]), lambda: _decode(row[2], row[3]))
+
     def _one(self, column: str, key: str) -> Complaint | None:
         with self._read() as conn:
             row = conn.execute(
                 f"{self._select_complaint} WHERE c.{column} = %s", (q.escape_text(key),)
             ).fetchone()
-        return None if row is None else _load_complaint(row)
+        return None if row is None else self._load(row)
 
     def get(self, complaint_id: str) -> Complaint:
         """The complaint with this id."""
@@ -489,7 +502,7 @@ class PostgresRepository:
         tail, params = q.page_clause(DIALECT, query)
         with self._read() as conn:
             rows = conn.execute(f"{self._select_complaint}{tail}", params).fetchall()
-        return c.page_from([_load_complaint(r) for r in rows], query.limit)
+        return c.page_from([self._load(r) for r in rows], query.limit)
 
     def count(self, query: ComplaintQuery) -> int:
         """How many complaints match (cursor and limit ignored)."""

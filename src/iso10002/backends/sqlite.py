@@ -133,7 +133,7 @@ SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
 _CHUNK = 500
 _SELECT_COMPLAINT = (
-    "SELECT c.payload, e.payload FROM complaints AS c LEFT JOIN events AS e "
+    "SELECT c.id, c.version, c.payload, e.payload FROM complaints AS c LEFT JOIN events AS e "
     "ON c.payload IS NULL AND e.complaint_id = c.id AND e.sequence = 1"
 )
 
@@ -144,10 +144,10 @@ def _complaint_row(complaint: Complaint) -> tuple[Any, ...]:
     return q.complaint_row(DIALECT, complaint, payload)
 
 
-def _load_complaint(row: Sequence[Any]) -> Complaint:
-    if row[0] is not None:
-        return q.load_complaint(json.loads(row[0]))
-    return ev.apply(None, q.load_event(json.loads(row[1])))
+def _decode(complaint: Any, receipt: Any) -> Complaint:
+    if complaint is not None:
+        return q.load_complaint(json.loads(complaint))
+    return ev.apply(None, q.load_event(json.loads(receipt)))
 
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -259,7 +259,8 @@ class SqliteRepository:
 
     *timeout* is how long (seconds) a write waits for another process's write;
     *synchronous* is SQLite's ``PRAGMA synchronous`` (``FULL`` survives power loss; ``NORMAL``
-    survives a crash of the application and is faster).
+    survives a crash of the application and is faster). The last *cache_size* complaints read are
+    kept decoded (see :class:`~iso10002.backends._sql.DecodedCache`).
     """
 
     def __init__(
@@ -268,6 +269,7 @@ class SqliteRepository:
         *,
         timeout: float = 60.0,
         synchronous: str = "FULL",
+        cache_size: int = 2048,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValidationError(
@@ -278,6 +280,7 @@ class SqliteRepository:
             raise ValidationError(
                 [("timeout", "expected a number of seconds, at least 0")], what="SQLite options"
             )
+        self._cache = q.DecodedCache(cache_size)
         self._path = fspath(path)
         self._db = _Connections(self._path, timeout=timeout, synchronous=synchronous.upper())
         self._deliveries = SqliteDeliveryLog(self)
@@ -405,10 +408,13 @@ class SqliteRepository:
 
     # --- reads ----------------------------------------------------------------------------------
 
+    def _load(self, row: Sequence[Any]) -> Complaint:
+        return self._cache.load((row[0], row[1]), lambda: _decode(row[2], row[3]))
+
     def _one(self, column: str, key: str) -> Complaint | None:
         with self._read() as conn:
             row = conn.execute(f"{_SELECT_COMPLAINT} WHERE c.{column} = ?", (key,)).fetchone()
-        return None if row is None else _load_complaint(row)
+        return None if row is None else self._load(row)
 
     def get(self, complaint_id: str) -> Complaint:
         """The complaint with this id."""
@@ -441,7 +447,7 @@ class SqliteRepository:
         tail, params = q.page_clause(DIALECT, query)
         with self._read() as conn:
             rows = conn.execute(f"{_SELECT_COMPLAINT}{tail}", params).fetchall()
-        return c.page_from([_load_complaint(r) for r in rows], query.limit)
+        return c.page_from([self._load(r) for r in rows], query.limit)
 
     def count(self, query: ComplaintQuery) -> int:
         """How many complaints match (cursor and limit ignored)."""

@@ -1,0 +1,409 @@
+"""Repository benchmark: bulk ingest against the raw driver, get, the overdue query, streaming.
+
+Per backend, in one run:
+
+1. bulk ingest of 100,000 complaints with their receipt events (and complainants) through
+   ``add_many`` in batches of 10,000, next to the raw driver inserting the same serialized rows
+   (``sqlite3`` ``executemany``; psycopg ``COPY``), printed as a ratio;
+2. ``get`` by id: median microseconds over 2,000 random ids;
+3. the store is grown to 1,000,000 complaints (through ``add_many`` again; see ``_dataset`` for
+   the mix of open, overdue and closed complaints), then the overdue query — the first 100
+   complaints whose next SLA instant is before now — median milliseconds over 200 runs;
+4. streaming all 1,000,000 complaints with ``iter_complaints`` in a fresh process: seconds and
+   peak RSS.
+
+Targets: SQLite ingest >= 20,000/s and >= 0.3x raw; PostgreSQL ingest >= 10,000/s; overdue
+query <= 5 ms at one million; streaming peak RSS < 150 MB.
+
+Usage: ``python benchmarks/repository_bench.py [--size N] [--ingest N] [--backends sqlite,postgres]``.
+PostgreSQL runs when ``ISO10002_BENCH_POSTGRES_URL`` (or ``ISO10002_TEST_POSTGRES_URL``) is set;
+it works in a throw-away schema that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from iso10002 import events as ev
+from iso10002.backends import iter_complaints, open_repository
+from iso10002.backends import _common as c
+from iso10002.backends import _sql as q
+from iso10002.model import Channel, Classification, Complainant, ComplaintDetails
+from iso10002.ports import ComplaintQuery, NewComplaint
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+SPAN = timedelta(days=1000)
+BATCH = 10_000
+CHANNELS = list(Channel)
+CATEGORIES = ["billing.overcharge", "billing.refund", "delivery.late", "product.quality", "staff"]
+
+
+def _received(number: int, size: int) -> datetime:
+    """Complaint *number* of *size*: evenly spread over the 1,000 days before NOW."""
+    return NOW - SPAN + SPAN * (number / size)
+
+
+def _receipt(number: int, at: datetime) -> tuple[ev.ComplaintReceived, Complainant]:
+    complaint_id = f"cmp-{number:07d}"
+    person = f"person-{number % 700_000:06d}"
+    details = ComplaintDetails(
+        received_at=at,
+        channel=CHANNELS[number % len(CHANNELS)],
+        complainant_id=person,
+        subject=f"Complaint {number}: order arrived late",
+        description=(
+            "The parcel was promised for Monday and arrived on Friday, opened and damaged. "
+            "I called twice and nobody called back. I want a refund of the delivery charge."
+        ),
+        product="parcel-delivery",
+    )
+    receipt = ev.ComplaintReceived(
+        complaint_id=complaint_id,
+        sequence=1,
+        occurred_at=at,
+        actor="intake",
+        reference=f"CMP-{number:07d}",
+        state="received",
+        details=details,
+        classification=Classification(category=CATEGORIES[number % len(CATEGORIES)]),
+    )
+    complainant = Complainant(
+        id=person, name=f"Customer {number % 700_000}", email=f"c{number}@example.org"
+    )
+    return receipt, complainant
+
+
+def receipts(start: int, stop: int, size: int) -> Iterator[NewComplaint]:
+    """Complaints *start* to *stop* as received (version 1)."""
+    for number in range(start, stop):
+        receipt, person = _receipt(number, _received(number, size))
+        yield NewComplaint(ev.apply(None, receipt), (receipt,), person)
+
+
+def _dataset(start: int, stop: int, size: int) -> Iterator[NewComplaint]:
+    """The complaints that grow the store to *size*.
+
+    Those received in the last 30 days are open with a running 20-day resolution clock (so the
+    ones older than 20 days are overdue); one in a hundred older complaints is a forgotten open
+    case whose clock is long overdue; the rest are closed (clock started and stopped).
+    """
+    recent = NOW - timedelta(days=30)
+    for number in range(start, stop):
+        at = _received(number, size)
+        receipt, person = _receipt(number, at)
+        complaint = ev.apply(None, receipt)
+        due = at + timedelta(days=20)
+        started = ev.SlaClockStarted(
+            complaint_id=complaint.id,
+            sequence=2,
+            occurred_at=at,
+            actor="system",
+            milestone="resolution",
+            due_at=due,
+            warnings=((0.75, at + timedelta(days=15)),),
+        )
+        events: list[ev.Event] = [receipt, started]
+        complaint = ev.apply(complaint, started)
+        if at < recent and number % 100 != 0:
+            stopped = ev.SlaClockStopped(
+                complaint_id=complaint.id,
+                sequence=3,
+                occurred_at=at + timedelta(days=5),
+                actor="system",
+                milestone="resolution",
+            )
+            events.append(stopped)
+            complaint = ev.apply(complaint, stopped)
+        yield NewComplaint(complaint, tuple(events), person)
+
+
+def _batches(items: Iterator[NewComplaint]) -> Iterator[list[NewComplaint]]:
+    batch: list[NewComplaint] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- raw drivers ----------------------------------------------------------------------------------
+
+
+def _sqlite_rows(items: list[NewComplaint]) -> list[tuple[list[Any], list[Any], list[Any]]]:
+    from iso10002.backends import sqlite as backend
+
+    out = []
+    for start in range(0, len(items), BATCH):
+        chunk = items[start : start + BATCH]
+        out.append(
+            (
+                [backend._complaint_row(i.complaint) for i in chunk],
+                [
+                    q.event_row(backend.DIALECT, None, e, c.to_json(q.event_doc(e)))
+                    for i in chunk
+                    for e in i.events
+                ],
+                [
+                    (i.complainant.id, c.to_json(q.complainant_doc(i.complainant)))
+                    for i in chunk
+                    if i.complainant is not None
+                ],
+            )
+        )
+    return out
+
+
+def raw_sqlite(path: str, items: list[NewComplaint]) -> float:
+    """Seconds for sqlite3 executemany to insert the rows of *items* (serialized beforehand)."""
+    from iso10002.backends import SqliteRepository
+    from iso10002.backends import sqlite as backend
+
+    SqliteRepository(path).close()  # the same schema and indexes
+    rows = _sqlite_rows(items)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA cache_size = -16384")
+    started = time.perf_counter()
+    for complaints, events, people in rows:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(backend._COMPLAINT_INSERT, complaints)
+        conn.executemany(backend._EVENT_INSERT, events)
+        conn.executemany(backend._COMPLAINANT_UPSERT, people)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def raw_postgres(url: str, schema: str, items: list[NewComplaint]) -> float:
+    """Seconds for psycopg COPY to insert the rows of *items* (serialized beforehand)."""
+    import psycopg
+
+    from iso10002.backends import postgres as backend
+
+    open_repository(f"{url}{'&' if '?' in url else '?'}schema={schema}").close()
+    position = 0
+    batches = []
+    for start in range(0, len(items), BATCH):
+        chunk = items[start : start + BATCH]
+        events = []
+        for i in chunk:
+            for e in i.events:
+                position += 1
+                events.append(
+                    q.event_row(backend.DIALECT, position, e, q.escaped_json(q.event_doc(e)))
+                )
+        batches.append(
+            (
+                [backend._complaint_row(i.complaint) for i in chunk],
+                events,
+                [
+                    (i.complainant.id, q.escaped_json(q.complainant_doc(i.complainant)))
+                    for i in chunk
+                    if i.complainant is not None
+                ],
+            )
+        )
+    s = f'"{schema}"'
+    with psycopg.connect(url, autocommit=True) as conn:
+        started = time.perf_counter()
+        for complaints, events, people in batches:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(f"UPDATE {s}.event_counter SET last = last + %s", (len(events),))
+                columns = ", ".join(q.COMPLAINT_COLUMNS)
+                with cur.copy(f"COPY {s}.complaints ({columns}) FROM STDIN") as copy:
+                    for row in complaints:
+                        copy.write_row(row)
+                with cur.copy(f"COPY {s}.events ({', '.join(q.EVENT_COLUMNS)}) FROM STDIN") as copy:
+                    for row in events:
+                        copy.write_row(row)
+                with cur.copy(f"COPY {s}.complainants (id, payload) FROM STDIN") as copy:
+                    for row in people:
+                        copy.write_row(row)
+        return time.perf_counter() - started
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+def ingest(url: str, items: list[NewComplaint]) -> float:
+    """Seconds for add_many to store *items* in batches."""
+    with open_repository(url) as repo:
+        started = time.perf_counter()
+        for start in range(0, len(items), BATCH):
+            repo.add_many(items[start : start + BATCH])
+        return time.perf_counter() - started
+
+
+def median_get_us(url: str, count: int, size: int) -> float:
+    rng = random.Random(7)
+    ids = [f"cmp-{rng.randrange(size):07d}" for _ in range(count)]
+    timings = []
+    with open_repository(url) as repo:
+        for complaint_id in ids[:50]:
+            repo.get(complaint_id)  # warm up (prepared statements, caches)
+        for complaint_id in ids:
+            started = time.perf_counter()
+            repo.get(complaint_id)
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1e6
+
+
+def grow(url: str, start: int, size: int) -> float:
+    with open_repository(url) as repo:
+        started = time.perf_counter()
+        for batch in _batches(_dataset(start, size, size)):
+            repo.add_many(batch)
+        return time.perf_counter() - started
+
+
+def median_overdue_ms(url: str, runs: int) -> tuple[float, int]:
+    query = ComplaintQuery(next_sla_before=NOW, limit=100)
+    timings = []
+    with open_repository(url) as repo:
+        found = len(repo.query(query).items)
+        for _ in range(runs):
+            started = time.perf_counter()
+            repo.query(query)
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1e3, found
+
+
+def stream_in_child(url: str) -> tuple[float, float, int]:
+    """Stream every complaint in a fresh process: (seconds, peak RSS in MB, complaints)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--stream", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return result["seconds"], result["peak_rss_mb"], result["count"]
+
+
+def _stream(url: str) -> None:
+    with open_repository(url) as repo:
+        started = time.perf_counter()
+        count = sum(1 for _ in iter_complaints(repo, page_size=1000))
+        seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "count": count}))
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def run_backend(name: str, url: str, raw: Any, *, size: int, first: int) -> dict[str, Any]:
+    print(f"[{name}] generating {first:,} complaints …", flush=True)
+    items = list(receipts(0, first, size))
+    print(f"[{name}] raw driver …", flush=True)
+    raw_seconds = raw(items)
+    print(f"[{name}] add_many …", flush=True)
+    seconds = ingest(url, items)
+    del items
+    row: dict[str, Any] = {
+        "backend": name,
+        "ingest_per_s": first / seconds,
+        "raw_per_s": first / raw_seconds,
+        "ratio": raw_seconds / seconds,
+    }
+    row["get_us"] = median_get_us(url, 2000, first)
+    print(f"[{name}] growing to {size:,} …", flush=True)
+    row["grow_per_s"] = (size - first) / grow(url, first, size)
+    row["overdue_ms"], row["overdue_found"] = median_overdue_ms(url, 200)
+    print(f"[{name}] streaming …", flush=True)
+    row["stream_s"], row["stream_rss_mb"], row["streamed"] = stream_in_child(url)
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def table(rows: list[dict[str, Any]], size: int, first: int) -> str:
+    lines = [
+        f"| backend | ingest {first:,} (complaints/s) | raw driver (rows of complaints/s) "
+        f"| ratio | get (median µs) | overdue query at {size:,} (median ms) "
+        f"| stream {size:,} (s) | stream peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['backend']} | {r['ingest_per_s']:,.0f} | {r['raw_per_s']:,.0f} "
+            f"| {r['ratio']:.2f}× | {r['get_us']:,.0f} | {r['overdue_ms']:.2f} "
+            f"| {r['stream_s']:.1f} | {r['stream_rss_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--ingest", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--stream", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stream:
+        _stream(args.stream)
+        return
+    size, first = args.size, args.ingest
+    rows = []
+    workdir = tempfile.mkdtemp(prefix="iso10002-bench-", dir=os.environ.get("ISO10002_BENCH_DIR"))
+    try:
+        if "sqlite" in args.backends:
+            path = os.path.join(workdir, "bench.db")
+            rows.append(
+                run_backend(
+                    "SQLite",
+                    f"sqlite:///{path}",
+                    lambda items: raw_sqlite(os.path.join(workdir, "raw.db"), items),
+                    size=size,
+                    first=first,
+                )
+            )
+        pg = os.environ.get("ISO10002_BENCH_POSTGRES_URL") or os.environ.get(
+            "ISO10002_TEST_POSTGRES_URL"
+        )
+        if "postgres" in args.backends and pg:
+            schema = f"iso10002_bench_{uuid.uuid4().hex[:8]}"
+            raw_schema = f"{schema}_raw"
+            try:
+                rows.append(
+                    run_backend(
+                        "PostgreSQL",
+                        f"{pg}{'&' if '?' in pg else '?'}schema={schema}",
+                        lambda items: raw_postgres(pg, raw_schema, items),
+                        size=size,
+                        first=first,
+                    )
+                )
+            finally:
+                import psycopg
+
+                with psycopg.connect(pg, autocommit=True) as conn:
+                    for name in (schema, raw_schema):
+                        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        elif "postgres" in args.backends:
+            print("PostgreSQL skipped: set ISO10002_BENCH_POSTGRES_URL", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print()
+    print(table(rows, size, first))
+
+
+if __name__ == "__main__":
+    main()
