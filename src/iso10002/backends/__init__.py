@@ -10,7 +10,9 @@ Every backend returned is a :class:`~iso10002.ports.Storage`: a
 :class:`~iso10002.ports.ComplaintRepository` whose ``deliveries`` attribute is its
 :class:`~iso10002.ports.DeliveryLog`. SQLite URLs accept ``?timeout=<seconds>`` and
 ``?synchronous=FULL|NORMAL``; PostgreSQL URLs accept ``?schema=<name>`` (default ``iso10002``)
-and pass every other parameter to libpq. The PostgreSQL backend needs the ``postgres`` extra.
+and pass every other parameter to libpq; both accept ``?cache_size=<complaints>`` (decoded
+complaints kept, default 2048; 0 turns the cache off). The PostgreSQL backend needs the
+``postgres`` extra.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ def _bad_url(message: str) -> ValidationError:
     return ValidationError([("url", f"{message}; accepted: {_SCHEMES}")], what="repository URL")
 
 
+def _int(value: str, key: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise _bad_url(f"{key} must be a whole number") from None
+
+
 def _sqlite(url: str) -> SqliteRepository:
     parts = urlsplit(url)
     if parts.netloc:
@@ -75,26 +84,33 @@ def _sqlite(url: str) -> SqliteRepository:
                 raise _bad_url("timeout must be a number of seconds") from None
         elif key == "synchronous":
             options["synchronous"] = value
+        elif key == "cache_size":
+            options["cache_size"] = _int(value, key)
         else:
-            raise _bad_url(f"unknown SQLite URL parameter {key!r} (timeout, synchronous)")
+            raise _bad_url(
+                f"unknown SQLite URL parameter {key!r} (timeout, synchronous, cache_size)"
+            )
     return SqliteRepository(path, **options)
 
 
 def _postgres(url: str) -> Storage:
     parts = urlsplit(url)
     schema = None
+    options: dict[str, Any] = {}
     rest = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key == "schema":
             schema = value
+        elif key == "cache_size":
+            options["cache_size"] = _int(value, key)
         else:
             rest.append((key, value))
     conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
     from .postgres import PostgresRepository
 
-    if schema is None:
-        return PostgresRepository(conninfo)
-    return PostgresRepository(conninfo, schema=schema)
+    if schema is not None:
+        options["schema"] = schema
+    return PostgresRepository(conninfo, **options)
 
 
 def open_repository(url: str) -> Storage:
