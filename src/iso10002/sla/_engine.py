@@ -70,8 +70,11 @@ class Table:
         "base",
         "c_hi",
         "cst",
+        "fast",
         "hi",
         "lo",
+        "posts",
+        "rw",
         "segs",
         "starts",
         "ti",
@@ -107,6 +110,11 @@ class Table:
         self.tinfo = [(t + min(a, b), t + max(a, b), a, b) for t, a, b in trans]
         self.tw = [w for w, _e, _a, _b in self.tinfo]
         self.ti = [t for t, _a, _b in trans]
+        # wall-time regions: [gap or fold, then steady] per change; even index = gap or fold
+        self.rw = [x for w, e, _a, _b in self.tinfo for x in (w, e)]
+        self.posts = [b for _t, _a, b in trans]
+        # changes too close together to read this way: leave conversions to zoneinfo
+        self.fast = all(x <= y for x, y in zip(self.rw, self.rw[1:], strict=False))
 
 
 def _out_of_range(path: str) -> ValidationError:
@@ -307,7 +315,7 @@ class Engine:
     def wall_fast(self, wall: int) -> int:
         """:meth:`wall_to_utc` read from the table's offset changes when it covers *wall*."""
         tab = self._tab
-        if tab is not None:
+        if tab is not None and tab.fast:
             i = bisect_right(tab.tw, wall) - 1
             if i < 0:
                 us = wall - tab.base
@@ -573,17 +581,19 @@ class Engine:
         """Microseconds of a ``datetime`` in the calendar's zone or in UTC, read from the table's
         offset changes (no ``utcoffset`` call); ``None`` when the table cannot tell."""
         tab = self._tab
-        if tab is None or type(t) is not datetime:
+        if tab is None or type(t) is not datetime or not tab.fast:
             return None
         zone = t.tzinfo
         if zone is self.tz:
             w: int = (t - self.local_epoch) // US
-            i = bisect_right(tab.tw, w) - 1
+            i = bisect_right(tab.rw, w) - 1
             if i < 0:
                 us = w - tab.base
+            elif i & 1:
+                us = w - tab.posts[i >> 1]
             else:
-                _ws, we, pre, post = tab.tinfo[i]
-                us = w - ((post if t.fold else pre) if w < we else post)
+                _ws, _we, pre, post = tab.tinfo[i >> 1]
+                us = w - (post if t.fold else pre)
         elif zone is timezone.utc:
             us = (t - EPOCH) // US
         else:
@@ -594,19 +604,21 @@ class Engine:
         """``coord(end) - coord(start)`` for two datetimes, everything inlined (the hot path);
         ``None`` when a slower, validating path is needed."""
         tab = self._tab
-        if tab is None or type(start) is not datetime or type(end) is not datetime:
+        if tab is None or type(start) is not datetime or type(end) is not datetime or not tab.fast:
             return None
         tz = self.tz
         # start: wall time in the calendar's zone, through the table's offset changes
         zone = start.tzinfo
         if zone is tz:
             w: int = (start - self.local_epoch) // US
-            i = bisect_right(tab.tw, w) - 1
+            i = bisect_right(tab.rw, w) - 1
             if i < 0:
                 ua = w - tab.base
+            elif i & 1:
+                ua = w - tab.posts[i >> 1]
             else:
-                _ws, we, pre, post = tab.tinfo[i]
-                ua = w - ((post if start.fold else pre) if w < we else post)
+                _ws, _we, pre, post = tab.tinfo[i >> 1]
+                ua = w - (post if start.fold else pre)
         elif zone is timezone.utc:
             ua = (start - EPOCH) // US
         else:
@@ -615,12 +627,14 @@ class Engine:
         zone = end.tzinfo
         if zone is tz:
             w = (end - self.local_epoch) // US
-            i = bisect_right(tab.tw, w) - 1
+            i = bisect_right(tab.rw, w) - 1
             if i < 0:
                 ub = w - tab.base
+            elif i & 1:
+                ub = w - tab.posts[i >> 1]
             else:
-                _ws, we, pre, post = tab.tinfo[i]
-                ub = w - ((post if end.fold else pre) if w < we else post)
+                _ws, _we, pre, post = tab.tinfo[i >> 1]
+                ub = w - (post if end.fold else pre)
         elif zone is timezone.utc:
             ub = (end - EPOCH) // US
         else:

@@ -235,7 +235,7 @@ def duration_from_dict(
     """Parse a duration's dict form; raises ``ConfigurationError`` naming ``path.key``.
 
     *extra* names keys that may sit beside the duration (they are ignored here)."""
-    problems = duration_problems(data, path, extra=extra)
+    problems = _duration_problems(data, path, extra=extra)
     if problems:
         raise ConfigurationError(problems, what=what)
     return _build(data)  # type: ignore[arg-type]
@@ -245,7 +245,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def duration_problems(
+def _duration_problems(
     data: object, path: str = "", *, extra: tuple[str, ...] = ()
 ) -> list[Problem]:
     """Every problem of a duration's dict form (empty when it is valid)."""

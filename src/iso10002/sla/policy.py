@@ -41,8 +41,8 @@ from .clock import DEFAULT_THRESHOLDS, SlaClock, SuspensionWindow, check_thresho
 from .durations import (
     DURATION_TYPES,
     Duration,
+    _duration_problems,
     duration_from_dict,
-    duration_problems,
 )
 
 __all__ = ["MILESTONES", "PRIORITIES", "Rule", "SlaPolicy", "Target"]
@@ -77,7 +77,7 @@ class Target:
     thresholds: tuple[float, ...] = attrs.field(default=DEFAULT_THRESHOLDS, converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
-        problems = target_problems(self)
+        problems = _target_problems(self)
         if problems:
             raise ConfigurationError(problems, what="SLA target")
 
@@ -89,7 +89,7 @@ class Target:
         return out
 
 
-def target_problems(target: Target, path: str = "") -> list[Problem]:
+def _target_problems(target: Target, path: str = "") -> list[Problem]:
     """Problems of a target built in code."""
     problems: list[Problem] = []
     duration: object = target.duration
@@ -131,7 +131,7 @@ class Rule:
     segments: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
-        problems = rule_problems(self, "")
+        problems = _rule_problems(self, "")
         if problems:
             raise ConfigurationError(problems, what="SLA rule")
 
@@ -186,7 +186,7 @@ class Rule:
         return out
 
 
-def rule_problems(rule: Rule, path: str) -> list[Problem]:
+def _rule_problems(rule: Rule, path: str) -> list[Problem]:
     """Problems of a rule built in code."""
     problems: list[Problem] = []
 
@@ -408,7 +408,7 @@ def _targets_from_dict(
             )
             ok = False
             continue
-        found = duration_problems(spec, where, extra=("thresholds",))
+        found = _duration_problems(spec, where, extra=("thresholds",))
         own = thresholds
         if isinstance(spec, Mapping) and "thresholds" in spec:
             raw = spec["thresholds"]
