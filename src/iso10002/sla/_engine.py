@@ -600,44 +600,46 @@ class Engine:
             return None
         return us if tab.lo <= us < tab.hi else None
 
-    def elapsed_dt(self, start: object, end: object) -> int | None:
+    def elapsed_dt(self, start: datetime, end: datetime) -> int | None:
         """``coord(end) - coord(start)`` for two datetimes, everything inlined (the hot path);
-        ``None`` when a slower, validating path is needed."""
+        ``None`` when a slower, validating path is needed (other zones, other types, ranges)."""
         tab = self._tab
-        if tab is None or type(start) is not datetime or type(end) is not datetime or not tab.fast:
+        if tab is None or not tab.fast:
             return None
         tz = self.tz
-        # start: wall time in the calendar's zone, through the table's offset changes
-        zone = start.tzinfo
-        if zone is tz:
-            w: int = (start - self.local_epoch) // US
-            i = bisect_right(tab.rw, w) - 1
-            if i < 0:
-                ua = w - tab.base
-            elif i & 1:
-                ua = w - tab.posts[i >> 1]
+        try:
+            # wall time in the calendar's zone, through the table's offset regions
+            zone = start.tzinfo
+            if zone is tz:
+                w: int = (start - self.local_epoch) // US
+                i = bisect_right(tab.rw, w) - 1
+                if i < 0:
+                    ua = w - tab.base
+                elif i & 1:
+                    ua = w - tab.posts[i >> 1]
+                else:
+                    _ws, _we, pre, post = tab.tinfo[i >> 1]
+                    ua = w - (post if start.fold else pre)
+            elif zone is timezone.utc:
+                ua = (start - EPOCH) // US
             else:
-                _ws, _we, pre, post = tab.tinfo[i >> 1]
-                ua = w - (post if start.fold else pre)
-        elif zone is timezone.utc:
-            ua = (start - EPOCH) // US
-        else:
-            return None
-        # end: the same
-        zone = end.tzinfo
-        if zone is tz:
-            w = (end - self.local_epoch) // US
-            i = bisect_right(tab.rw, w) - 1
-            if i < 0:
-                ub = w - tab.base
-            elif i & 1:
-                ub = w - tab.posts[i >> 1]
+                return None
+            zone = end.tzinfo
+            if zone is tz:
+                w = (end - self.local_epoch) // US
+                i = bisect_right(tab.rw, w) - 1
+                if i < 0:
+                    ub = w - tab.base
+                elif i & 1:
+                    ub = w - tab.posts[i >> 1]
+                else:
+                    _ws, _we, pre, post = tab.tinfo[i >> 1]
+                    ub = w - (post if end.fold else pre)
+            elif zone is timezone.utc:
+                ub = (end - EPOCH) // US
             else:
-                _ws, _we, pre, post = tab.tinfo[i >> 1]
-                ub = w - (post if end.fold else pre)
-        elif zone is timezone.utc:
-            ub = (end - EPOCH) // US
-        else:
+                return None
+        except (TypeError, AttributeError):  # not datetimes, or naive ones
             return None
         lo, hi = tab.lo, tab.hi
         if not (lo <= ua < hi and lo <= ub < hi):
