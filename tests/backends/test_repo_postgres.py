@@ -311,3 +311,13 @@ def test_repo_postgres_closed_repository_refuses_work(repo: Any) -> None:
     with pytest.raises(StorageError, match="closed"):
         repo.count(ComplaintQuery())
     repo.close()
+
+
+def test_repo_postgres_a_connection_left_in_a_transaction_is_not_reused(repo: Any) -> None:
+    with repo._pool.connection() as conn:
+        conn.execute("BEGIN")
+        left = conn
+    assert left.closed
+    with repo._pool.connection() as conn:
+        assert conn is not left
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

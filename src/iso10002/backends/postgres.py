@@ -196,7 +196,11 @@ class _Pool:
         try:
             yield conn
         finally:
-            healthy = not conn.closed and not conn.broken
+            healthy = (
+                not conn.closed
+                and not conn.broken
+                and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            )
             with self._lock:
                 keep = healthy and not self.closed and len(self._idle) < self._max_idle
                 if keep:
