@@ -319,7 +319,7 @@ def parse_toml(text: object, error: ErrorType, what: str) -> Any:
     try:
         tomllib: Any = importlib.import_module("tomllib")
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        raise ConfigurationError(
+        raise error(  # a ConfigurationError, like every configuration loader's error
             [("", "reading TOML needs Python 3.11 or later (tomllib); use JSON or a dict")],
             what=what,
         ) from None
