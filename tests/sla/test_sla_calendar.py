@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -660,11 +661,32 @@ def test_a_calendar_that_never_opens_again_fails_cleanly() -> None:
         }
     )
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    for call in (
+    calls: list[Callable[[], object]] = [
         lambda: never.add(start, H),
         lambda: never.next_open(start),
         lambda: never.add_business_days(date(2025, 1, 1), 1),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(ValidationError, match="supported range"):
             call()
     assert never.add_business_days(date(2020, 1, 1), -1) == date(2019, 12, 30)
+
+
+def test_the_holidays_extra_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "holidays", None)  # makes the import fail
+    base = BusinessCalendar.from_dict({"timezone": "Europe/London", "week": WEEKDAYS_9_17})
+    with pytest.raises(ConfigurationError, match=r"iso10002\[holidays\]"):
+        base.with_holidays_from("GB", 2025)
+
+
+def test_closure_instants_may_end_in_z() -> None:
+    cal = BusinessCalendar.from_dict(
+        {
+            "timezone": "Europe/London",
+            "week": WEEKDAYS_9_17,
+            "closures": [{"start": "2025-12-24T12:00:00Z", "end": "2025-12-24T17:00:00z"}],
+        }
+    )
+    assert cal.closures[0].start == datetime(2025, 12, 24, 12, tzinfo=UTC)
