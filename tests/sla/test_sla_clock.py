@@ -278,7 +278,10 @@ def test_zero_budget_and_deadlines_before_the_start(office: BusinessCalendar) ->
     )
     zero = SlaClock(office, london(2025, 12, 20, 12), BusinessTime(timedelta(0)))
     assert zero.due_at == london(2025, 12, 22, 9)
-    assert zero.status(london(2025, 12, 20, 13)).fraction_used == 0.0
+    saturday = zero.status(london(2025, 12, 20, 13))
+    assert saturday.fraction_used == 0.0 and saturday.warnings_crossed == ()
+    assert zero.status(london(2025, 12, 22, 9)).warnings_crossed == (0.5, 0.75, 0.9)
+    assert zero.warning_instants()[0] == (0.5, london(2025, 12, 22, 9))
 
 
 def test_status_before_the_start(office: BusinessCalendar) -> None:

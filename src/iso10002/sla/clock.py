@@ -308,7 +308,8 @@ class SlaClock:
         out: list[tuple[float, datetime]] = []
         for f in self.thresholds:
             amount = round(f * budget)
-            first = engine.add_us(start, amount) if amount > 0 else start
+            # a zero budget: every warning falls due with the deadline
+            first = engine.add_us(start, amount) if amount > 0 else (due0 if budget == 0 else start)
             instant = self._shift(engine, first, spans)
             if instant is None or instant > horizon:
                 continue
@@ -332,7 +333,10 @@ class SlaClock:
         paused_time = sum(engine.elapsed_us(a, b) for a, b in spans)
         elapsed = engine.elapsed_us(start, t) - paused_time
         fraction = elapsed / budget if budget > 0 else float(t >= due)
-        crossed = tuple(f for f in self.thresholds if elapsed >= round(f * budget))
+        if budget > 0:
+            crossed = tuple(f for f in self.thresholds if elapsed >= round(f * budget))
+        else:  # a zero budget: every warning falls due with the deadline
+            crossed = self.thresholds if t >= due else ()
         _engine, _start, _due0, facts = self._facts(_INF)
         paused = any(a <= at_us < b for a, b in facts)
         return ClockStatus(
