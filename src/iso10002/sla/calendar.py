@@ -645,7 +645,7 @@ class BusinessCalendar:
         return self._engine.business_days_between(d, d + 1) == 1
 
     def add_business_days(self, day: date, n: int) -> date:
-        """``n > 0``: the n-th business day after *day*; ``n < 0``: the |n|-th before it;
+        """``n > 0``: the n-th business day after *day*; ``n < 0``: the ``abs(n)``-th before it;
         ``n == 0``: *day* if it is a business day, else the next one."""
         d = _ordinal(day, "day")
         _count(n, "n")
