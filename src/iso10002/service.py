@@ -452,10 +452,13 @@ class ComplaintsHandling:
                         due_at=None if plan is None else plan.due_at,
                         warnings=() if plan is None else plan.warnings,
                     )
-        # A new priority, category or segment may change the targets of running clocks.
+        # A new priority, category or segment may change the targets of running clocks that
+        # have not breached yet; the new deadline counts from the original start and may
+        # already have passed (the next sweep then records the breach).
         if (before.assessment, before.classification) != (after.assessment, after.classification):
             for clock in current.clocks:
-                if not clock.running or clock.milestone in starts:
+                # A breach is a recorded fact: a later, laxer target does not move it.
+                if not clock.running or clock.breached_at is not None or clock.milestone in starts:
                     continue
                 plan = self._plan(current, clock.milestone, clock)
                 if plan is not None and (plan.due_at, plan.warnings) != (

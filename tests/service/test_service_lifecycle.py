@@ -269,3 +269,30 @@ def test_sweeper_records_breaches_once_and_escalates(
     assert storage.count(ComplaintQuery(breached=True)) == 1
     svc.dispatch()
     assert ("sla_breach", "manager") in [(m.template, m.recipient) for m in sent.sent]
+
+
+def test_a_breach_stays_when_a_laxer_target_follows(
+    storage: Storage, calendar: BusinessCalendar, policy: SlaPolicy, clock: FakeClock
+) -> None:
+    svc = ComplaintsHandling(storage, sla=PolicyPlanner(calendar, policy), clock=clock)
+    c = svc.receive(FORM, actor="frontdesk")
+    svc.acknowledge(c.id, actor=HANDLER)
+    c = svc.assess(c.id, actor=HANDLER, impact=4, breadth="single", safety="actual")  # P1: 5 BD
+    urgent = c.clock("final_response")
+    assert urgent is not None and urgent.due_at == at(9, 17)
+    clock.set(at(10, 9))
+    assert svc.tick().breaches == 1
+    c = svc.revise_assessment(
+        c.id, actor=HANDLER, reason="not urgent after all", impact=1, breadth="single"
+    )
+    final = c.clock("final_response")
+    assert final is not None
+    assert (final.due_at, final.breached_at, final.met) == (at(9, 17), at(10, 9), False)
+    # Before a breach, a stricter target applies at once and may already have passed.
+    c2 = svc.receive({**FORM, "subject": "second"}, actor="frontdesk")
+    svc.acknowledge(c2.id, actor=HANDLER)
+    clock.set(at(18, 9))
+    c2 = svc.assess(c2.id, actor=HANDLER, impact=4, breadth="single", safety="actual")
+    moved = c2.clock("final_response")
+    assert moved is not None and moved.due_at == at(17, 17)
+    assert svc.tick().breaches == 1
