@@ -245,80 +245,64 @@ class PersonalDataErased(Event):
 
 
 @attrs.frozen(kw_only=True)
-class SlaClockStarted(Event):
+class _ClockEvent(Event):
+    """Fields of every event about one SLA clock."""
+
+    milestone: str = attrs.field(validator=v.text(_SHORT))
+
+
+@attrs.frozen(kw_only=True)
+class _PlannedClockEvent(_ClockEvent):
+    """Fields of the clock events that carry a deadline and its warning instants."""
+
+    due_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    warnings: tuple[tuple[float, datetime], ...] = attrs.field(
+        default=(),
+        converter=_utc_warnings,
+        validator=_check_warnings,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SlaClockStarted(_PlannedClockEvent):
     """An SLA clock started, due at ``due_at`` with warnings at the given instants."""
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
-    due_at: datetime | None = attrs.field(
-        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
-    )
-    warnings: tuple[tuple[float, datetime], ...] = attrs.field(
-        default=(),
-        converter=_utc_warnings,
-        validator=_check_warnings,
-    )
-
 
 @attrs.frozen(kw_only=True)
-class SlaClockPaused(Event):
+class SlaClockPaused(_ClockEvent):
     """An SLA clock was paused (e.g. while awaiting the complainant)."""
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
-
 
 @attrs.frozen(kw_only=True)
-class SlaClockResumed(Event):
+class SlaClockResumed(_PlannedClockEvent):
     """A paused SLA clock resumed, with its due and warning instants moved by the pause."""
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
-    due_at: datetime | None = attrs.field(
-        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
-    )
-    warnings: tuple[tuple[float, datetime], ...] = attrs.field(
-        default=(),
-        converter=_utc_warnings,
-        validator=_check_warnings,
-    )
-
 
 @attrs.frozen(kw_only=True)
-class SlaClockRetargeted(Event):
+class SlaClockRetargeted(_PlannedClockEvent):
     """A running clock's target changed (e.g. a new priority): new due and warning instants.
 
     The clock keeps its start and its pauses; warnings already reached stay reached.
     """
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
-    due_at: datetime | None = attrs.field(
-        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
-    )
-    warnings: tuple[tuple[float, datetime], ...] = attrs.field(
-        default=(),
-        converter=_utc_warnings,
-        validator=_check_warnings,
-    )
-
 
 @attrs.frozen(kw_only=True)
-class SlaClockStopped(Event):
+class SlaClockStopped(_ClockEvent):
     """An SLA clock stopped: its milestone was met (or no longer applies)."""
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
-
 
 @attrs.frozen(kw_only=True)
-class SlaWarningReached(Event):
+class SlaWarningReached(_ClockEvent):
     """An SLA clock used up ``threshold`` of its target (e.g. 0.75)."""
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
     threshold: float = attrs.field(validator=v.number_range(0.0, 1.0))
 
 
 @attrs.frozen(kw_only=True)
-class SlaBreached(Event):
+class SlaBreached(_ClockEvent):
     """An SLA clock passed its due instant before its milestone was met."""
-
-    milestone: str = attrs.field(validator=v.text(_SHORT))
 
 
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
