@@ -283,9 +283,10 @@ class PostgresRepository:
             "next_sla_at = %s, breached = %s, payload = %s::jsonb WHERE id = %s AND version = %s"
         )
         self._select_complaint = (
-            f"SELECT c.id, c.version, c.payload, e.payload FROM {s}.complaints AS c "
-            f"LEFT JOIN {s}.events AS e "
-            "ON c.payload IS NULL AND e.complaint_id = c.id AND e.sequence = 1"
+            "SELECT c.id, c.version, c.payload, CASE WHEN c.payload IS NULL THEN "
+            f"(SELECT e.payload FROM {s}.events AS e WHERE e.complaint_id = c.id "
+            "AND e.sequence = 1) END "
+            f"FROM {s}.complaints AS c"
         )
         self._counter = f"UPDATE {s}.event_counter SET last = last + %s RETURNING last"
         try:

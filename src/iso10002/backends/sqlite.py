@@ -133,9 +133,11 @@ SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
 _CHUNK = 500
 _SELECT_COMPLAINT = (
-    "SELECT c.id, c.version, c.payload, e.payload FROM complaints AS c LEFT JOIN events AS e "
-    "ON c.payload IS NULL AND e.complaint_id = c.id AND e.sequence = 1"
+    "SELECT c.id, c.version, c.payload, CASE WHEN c.payload IS NULL THEN "
+    "(SELECT e.payload FROM events AS e WHERE e.complaint_id = c.id AND e.sequence = 1) END "
+    "FROM complaints AS c"
 )
+"""A complaint's id, version and document; at version 1, its receipt's document instead."""
 
 
 def _complaint_row(complaint: Complaint) -> tuple[Any, ...]:
