@@ -35,7 +35,7 @@ docs: $(STAMP_DEV)
 
 pytest: $(STAMP_DEV)
 	mkdir -p .reports
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 \
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 --durations=15 \
 		--junitxml=.reports/junit.xml $(PYTEST_ARGS)
 
 test: lint typecheck docs pytest
