@@ -27,6 +27,7 @@ POLICY = {
     "default": {
         "acknowledgement": {"business_days": 1},
         "final_response": {"business_days": 15},
+        "review_response": {"business_days": 10},
     },
     "rules": [
         {

@@ -185,6 +185,14 @@ def test_full_lifecycle(
         svc.close(c.id, actor=HANDLER)
     c = svc.escalate(c.id, actor=HANDLER, kind=EscalationKind.INTERNAL_REVIEW, reason="rejected")
     assert c.state == "internal_review"
+    assert run.new_events(c) == [
+        "ComplainantReplied",
+        "ComplaintEscalated",
+        "StateChanged",
+        "SlaClockStarted",
+    ]
+    review = c.clock("review_response")
+    assert review is not None and review.due_at == at(24, 17)  # 10 business days from 10 March
     assert run.notifications() == [("escalation", "manager")]
     # Objectivity (4.7): the first decision-maker cannot review it, nor can a non-reviewer.
     with pytest.raises(TransitionNotAllowed):
@@ -204,7 +212,9 @@ def test_full_lifecycle(
         remedies=("refund", "compensation"),
     )
     c = svc.communicate_decision(c.id, actor=REVIEWER, external_options_given=True)
-    run.new_events(c)
+    assert run.new_events(c)[-1] == "SlaClockStopped"
+    review = c.clock("review_response")
+    assert review is not None and review.met is True
     assert run.notifications() == [("decision", "complainant")]
 
     # 7.9 closing, 8.3 satisfaction.

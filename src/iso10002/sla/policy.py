@@ -53,6 +53,7 @@ MILESTONES = (
     "initial_assessment",
     "holding_response",
     "final_response",
+    "review_response",
     "resolution",
 )
 #: Accepted priorities.
