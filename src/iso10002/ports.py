@@ -29,6 +29,7 @@ from .events import Event
 from .model import Channel, Complainant, Complaint, Priority
 
 __all__ = [
+    "BatchSaving",
     "ComplaintQuery",
     "ComplaintRepository",
     "Delivery",
@@ -38,6 +39,7 @@ __all__ = [
     "Page",
     "Storage",
     "StoredEvent",
+    "Update",
     "make_cursor",
 ]
 
@@ -202,6 +204,15 @@ class NewComplaint:
     complainant: Complainant | None = None
 
 
+@attrs.frozen
+class Update:
+    """One item for :meth:`BatchSaving.save_many`: the arguments of ``save``."""
+
+    complaint: Complaint
+    expected_version: int
+    events: Sequence[Event]
+
+
 class DeliveryStatus(str, enum.Enum):
     """Where a delivery stands: waiting, leased to a worker, done, or given up."""
 
@@ -311,6 +322,23 @@ class ComplaintRepository(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+@runtime_checkable
+class BatchSaving(Protocol):
+    """Optional capability of a repository: many saves in one transaction.
+
+    The SLA sweeper uses it when storage offers it; every bundled backend does.
+    """
+
+    def save_many(self, updates: Sequence[Update]) -> None:
+        """Apply every update as :meth:`ComplaintRepository.save` would, all or none.
+
+        Raises :class:`~iso10002.errors.ConcurrencyConflict` (writing nothing) if any update's
+        stored version is not its ``expected_version``, and
+        :class:`~iso10002.errors.ValidationError` for bad events or a complaint updated twice.
+        """
+        ...
 
 
 @runtime_checkable

@@ -44,7 +44,7 @@ from iso10002.model import (
     Priority,
 )
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
-from iso10002.ports import ComplaintQuery, Storage
+from iso10002.ports import BatchSaving, ComplaintQuery, Storage, Update
 from iso10002.references import ReferenceGenerator, YearlyReferences
 from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
 from iso10002.sla.policy import MILESTONES
@@ -697,23 +697,47 @@ class ComplaintsHandling:
             raise ValidationError([("now", "expected an aware datetime")])
         query = ComplaintQuery(next_sla_before=at + _MICRO, limit=batch)
         examined = warnings = breaches = 0
+        system = Actor("system")
         while True:
             page = self.storage.query(query)
+            counts = [0, 0]
+            updates = []
             for complaint in page.items:
-                examined += 1
+                after, events = self._sweep(at, counts)(complaint, at)
+                if events:
+                    updates.append(Update(after, complaint.version, events))
+            examined += len(page.items)
+            if not self._save_batch(updates):
+                # Someone else wrote meanwhile (or storage cannot batch): one complaint at a
+                # time, each reloaded and retried, recounting what was recorded.
                 counts = [0, 0]
-                self._command(complaint.id, Actor("system"), self._sweep(at, counts))
-                warnings += counts[0]
-                breaches += counts[1]
+                for update in updates:
+                    one = [0, 0]
+                    self._command(update.complaint.id, system, self._sweep(at, one))
+                    counts = [counts[0] + one[0], counts[1] + one[1]]
+            warnings += counts[0]
+            breaches += counts[1]
             if page.next_cursor is None:
                 return TickReport(examined=examined, warnings=warnings, breaches=breaches)
             query = attrs.evolve(query, cursor=page.next_cursor)
+
+    def _save_batch(self, updates: Sequence[Update]) -> bool:
+        """Save *updates* in one transaction if storage can; ``False`` if it could not."""
+        if not updates:
+            return True
+        if not isinstance(self.storage, BatchSaving):
+            return False
+        try:
+            self.storage.save_many(updates)
+        except ConcurrencyConflict:
+            return False
+        return True
 
     def _sweep(
         self, now: datetime, counts: list[int]
     ) -> Callable[[Complaint, datetime], tuple[Complaint, list[ev.Event]]]:
         def step(complaint: Complaint, at: datetime) -> tuple[Complaint, list[ev.Event]]:
-            counts[:] = [0, 0]
+            found = [0, 0]
             out: list[ev.Event] = []
             current = complaint
 
@@ -740,11 +764,11 @@ class ComplaintsHandling:
                             milestone=clock.milestone,
                             threshold=threshold,
                         )
-                        counts[0] += 1
+                        found[0] += 1
                 if clock.due_at is not None and clock.due_at <= now and clock.breached_at is None:
                     emit(ev.SlaBreached, now, milestone=clock.milestone)
-                    counts[1] += 1
-            if counts[1]:
+                    found[1] += 1
+            if found[1]:
                 policy = self.escalation
                 assessment = current.assessment
                 if policy.raise_priority and assessment is not None:
@@ -763,6 +787,8 @@ class ComplaintsHandling:
                         assignee=current.assignee,
                         team=policy.reassign_team,
                     )
+            counts[0] += found[0]
+            counts[1] += found[1]
             return current, out
 
         return step

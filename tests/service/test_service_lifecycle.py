@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from iso10002 import events as ev
-from iso10002.errors import GuardRejected, TransitionNotAllowed
+from iso10002.errors import ConcurrencyConflict, GuardRejected, TransitionNotAllowed
 from iso10002.model import (
     Assessment,
     Breadth,
@@ -306,3 +306,49 @@ def test_a_breach_stays_when_a_laxer_target_follows(
     moved = c2.clock("final_response")
     assert moved is not None and moved.due_at == at(17, 17)
     assert svc.tick().breaches == 1
+
+
+class Unbatched:
+    """Storage without the optional save_many: the sweeper saves one complaint at a time."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name == "save_many":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+class ConflictOnce(Unbatched):
+    """A batch that meets a concurrent writer once, then storage as usual."""
+
+    def __init__(self, inner: Storage) -> None:
+        super().__init__(inner)
+        self.conflicts = 0
+
+    def save_many(self, updates: list[object]) -> None:
+        if not self.conflicts:
+            self.conflicts += 1
+            raise ConcurrencyConflict("c", 1, 2)
+        self.inner.save_many(updates)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("wrapper", [Unbatched, ConflictOnce])
+def test_the_sweeper_falls_back_to_single_saves(
+    wrapper: type[Unbatched], calendar: BusinessCalendar, policy: SlaPolicy, clock: FakeClock
+) -> None:
+    from iso10002.backends import MemoryRepository
+
+    storage = wrapper(MemoryRepository())
+    svc = ComplaintsHandling(
+        storage,  # type: ignore[arg-type]
+        sla=PolicyPlanner(calendar, policy),
+        clock=clock,
+    )
+    ids = [svc.receive({**FORM, "subject": f"s{i}"}, actor="web").id for i in range(3)]
+    clock.set(at(4, 10))
+    report = svc.tick()
+    assert (report.examined, report.breaches) == (3, 3)
+    assert all(storage.inner.get(i).breached for i in ids)
+    assert svc.tick().examined == 0

@@ -13,7 +13,14 @@ import attrs
 from iso10002 import events as ev
 from iso10002.errors import DuplicateError, ValidationError, describe
 from iso10002.model import Complainant, Complaint
-from iso10002.ports import ComplaintQuery, ComplaintRepository, NewComplaint, Page, make_cursor
+from iso10002.ports import (
+    ComplaintQuery,
+    ComplaintRepository,
+    NewComplaint,
+    Page,
+    Update,
+    make_cursor,
+)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
@@ -357,3 +364,20 @@ def check_bool(what: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise _refuse("delivery log", what, f"expected a bool, got {describe(value)}")
     return value
+
+
+def validate_updates(updates: object) -> list[Update]:
+    """Check the argument of :meth:`~iso10002.ports.BatchSaving.save_many`."""
+    if not isinstance(updates, (list, tuple)):
+        raise _refuse("save_many", "updates", f"expected a list of Update, got {describe(updates)}")
+    seen: set[str] = set()
+    for i, update in enumerate(updates):
+        if not isinstance(update, Update):
+            raise _refuse(
+                "save_many", f"updates[{i}]", f"expected an Update, got {describe(update)}"
+            )
+        validate_save(update.complaint, update.expected_version, update.events)
+        if update.complaint.id in seen:
+            raise _refuse("save_many", f"updates[{i}]", "updates the same complaint twice")
+        seen.add(update.complaint.id)
+    return list(updates)

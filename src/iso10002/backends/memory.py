@@ -24,7 +24,15 @@ from iso10002.errors import (
     StorageError,
 )
 from iso10002.model import Complainant, Complaint
-from iso10002.ports import ComplaintQuery, Delivery, DeliveryStatus, NewComplaint, Page, StoredEvent
+from iso10002.ports import (
+    ComplaintQuery,
+    Delivery,
+    DeliveryStatus,
+    NewComplaint,
+    Page,
+    StoredEvent,
+    Update,
+)
 
 from . import _common as c
 
@@ -127,6 +135,24 @@ class MemoryRepository:
             self._complaints[complaint.id] = complaint
             self._events[complaint.id].extend(events)
             self._log.extend(events)
+
+    def save_many(self, updates: Sequence[Update]) -> None:
+        """Apply every update, all or none; see :class:`~iso10002.ports.BatchSaving`."""
+        checked = c.validate_updates(updates)
+        with self._lock:
+            self._check_open()
+            for update in checked:
+                stored = self._complaints.get(update.complaint.id)
+                if stored is None or stored.version != update.expected_version:
+                    raise ConcurrencyConflict(
+                        update.complaint.id,
+                        update.expected_version,
+                        None if stored is None else stored.version,
+                    )
+            for update in checked:
+                self._complaints[update.complaint.id] = update.complaint
+                self._events[update.complaint.id].extend(update.events)
+                self._log.extend(update.events)
 
     def query(self, query: ComplaintQuery) -> Page:
         """One page of matching complaints in ``(received_at, id)`` order."""

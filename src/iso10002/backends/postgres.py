@@ -38,6 +38,7 @@ from iso10002.ports import (
     NewComplaint,
     Page,
     StoredEvent,
+    Update,
 )
 
 from . import _common as c
@@ -433,25 +434,35 @@ class PostgresRepository:
     ) -> None:
         """Store the new version with its events, atomically; see the port."""
         c.validate_save(complaint, expected_version, events)
-        row = _complaint_row(complaint)
-        rows = [q.escaped_json(q.event_doc(e)) for e in events]
+        self.save_many([Update(complaint, expected_version, events)])
+
+    def save_many(self, updates: Sequence[Update]) -> None:
+        """Apply every update in one transaction; see :class:`~iso10002.ports.BatchSaving`."""
+        checked = c.validate_updates(updates)
+        prepared = [
+            (u, _complaint_row(u.complaint), [q.escaped_json(q.event_doc(e)) for e in u.events])
+            for u in checked
+        ]
         with self._write() as conn:
-            first = self._positions(conn, len(events))
-            updated = conn.execute(
-                self._complaint_update, (*row[2:], row[0], expected_version)
-            ).rowcount
-            if updated != 1:
-                found = conn.execute(
-                    f"SELECT version FROM {self._s}.complaints WHERE id = %s", (row[0],)
-                ).fetchone()
-                raise ConcurrencyConflict(
-                    complaint.id, expected_version, None if found is None else int(found[0])
-                )
+            first = self._positions(conn, sum(len(u.events) for u in checked))
+            event_rows: list[Any] = []
+            for update, row, docs in prepared:
+                updated = conn.execute(
+                    self._complaint_update, (*row[2:], row[0], update.expected_version)
+                ).rowcount
+                if updated != 1:
+                    found = conn.execute(
+                        f"SELECT version FROM {self._s}.complaints WHERE id = %s", (row[0],)
+                    ).fetchone()
+                    raise ConcurrencyConflict(
+                        update.complaint.id,
+                        update.expected_version,
+                        None if found is None else int(found[0]),
+                    )
+                for i, event in enumerate(update.events):
+                    event_rows.append(q.event_row(DIALECT, first + len(event_rows), event, docs[i]))
             with conn.cursor() as cur:
-                cur.executemany(
-                    self._event_insert,
-                    [q.event_row(DIALECT, first + i, e, rows[i]) for i, e in enumerate(events)],
-                )
+                cur.executemany(self._event_insert, event_rows)
 
     def erase_personal_data(self, complainant_id: str) -> bool:
         """Delete the complainant record; return whether one existed."""

@@ -37,6 +37,7 @@ from iso10002.ports import (
     NewComplaint,
     Page,
     StoredEvent,
+    Update,
 )
 
 from . import _common as c
@@ -386,20 +387,42 @@ class SqliteRepository:
     ) -> None:
         """Store the new version with its events, atomically; see the port."""
         c.validate_save(complaint, expected_version, events)
-        row = _complaint_row(complaint)
-        event_rows = [q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e))) for e in events]
+        rows = self._update_rows(complaint, events)
         with self._write() as conn:
-            updated = conn.execute(
-                _COMPLAINT_UPDATE, (*row[2:], complaint.id, expected_version)
-            ).rowcount
-            if updated != 1:
-                found = conn.execute(
-                    "SELECT version FROM complaints WHERE id = ?", (complaint.id,)
-                ).fetchone()
-                raise ConcurrencyConflict(
-                    complaint.id, expected_version, None if found is None else int(found[0])
-                )
-            conn.executemany(_EVENT_INSERT, event_rows)
+            self._apply_update(conn, complaint, expected_version, rows)
+
+    def save_many(self, updates: Sequence[Update]) -> None:
+        """Apply every update in one transaction; see :class:`~iso10002.ports.BatchSaving`."""
+        checked = c.validate_updates(updates)
+        prepared = [(u, self._update_rows(u.complaint, u.events)) for u in checked]
+        with self._write() as conn:
+            for update, rows in prepared:
+                self._apply_update(conn, update.complaint, update.expected_version, rows)
+
+    @staticmethod
+    def _update_rows(complaint: Complaint, events: Sequence[ev.Event]) -> tuple[Any, list[Any]]:
+        row = _complaint_row(complaint)
+        return row, [q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e))) for e in events]
+
+    @staticmethod
+    def _apply_update(
+        conn: sqlite3.Connection,
+        complaint: Complaint,
+        expected_version: int,
+        rows: tuple[Any, list[Any]],
+    ) -> None:
+        row, event_rows = rows
+        updated = conn.execute(
+            _COMPLAINT_UPDATE, (*row[2:], complaint.id, expected_version)
+        ).rowcount
+        if updated != 1:
+            found = conn.execute(
+                "SELECT version FROM complaints WHERE id = ?", (complaint.id,)
+            ).fetchone()
+            raise ConcurrencyConflict(
+                complaint.id, expected_version, None if found is None else int(found[0])
+            )
+        conn.executemany(_EVENT_INSERT, event_rows)
 
     def erase_personal_data(self, complainant_id: str) -> bool:
         """Delete the complainant record; return whether one existed."""

@@ -55,6 +55,7 @@ from iso10002.model import (
     Safety,
 )
 from iso10002.ports import (
+    BatchSaving,
     ComplaintQuery,
     ComplaintRepository,
     Delivery,
@@ -62,6 +63,7 @@ from iso10002.ports import (
     DeliveryStatus,
     NewComplaint,
     StoredEvent,
+    Update,
 )
 
 __all__ = [
@@ -397,6 +399,50 @@ class RepositoryContract:
             repository.save(later, expected_version=1, events=[note])
         assert caught.value.actual is None
         assert self._log(repository) == []
+
+    def _batch(self, repo: ComplaintRepository) -> BatchSaving:
+        if not isinstance(repo, BatchSaving):
+            pytest.skip("this backend does not offer the optional save_many")
+        return repo
+
+    def test_save_many_applies_every_update_in_order(self, repository: ComplaintRepository) -> None:
+        batch = self._batch(repository)
+        one = self._add(repository, new_complaint(1))
+        two = self._add(repository, new_complaint(2))
+        one_b, note = advance(one, ev.NoteAdded, text="first")
+        two_b, assigned = advance(two, ev.ComplaintAssigned, assignee="bob")
+        two_c, moved = _move(two_b, "ack")
+        batch.save_many([Update(one_b, 1, [note]), Update(two_c, 1, [assigned, moved])])
+        assert (repository.get("c-1"), repository.get("c-2")) == (one_b, two_c)
+        log = self._log(repository)
+        assert [s.position for s in log] == [1, 2, 3, 4, 5]
+        assert [type(s.event) for s in log[2:]] == [
+            ev.NoteAdded,
+            ev.ComplaintAssigned,
+            ev.StateChanged,
+        ]
+        batch.save_many([])
+        assert len(self._log(repository)) == 5
+
+    def test_save_many_with_one_stale_update_writes_nothing(
+        self, repository: ComplaintRepository
+    ) -> None:
+        batch = self._batch(repository)
+        one = self._add(repository, new_complaint(1))
+        two = self._add(repository, new_complaint(2))
+        self._save(repository, two, (ev.NoteAdded, {"text": "meanwhile"}))
+        one_b, note = advance(one, ev.NoteAdded, text="fresh")
+        stale, late = advance(two, ev.NoteAdded, text="stale")
+        with pytest.raises(ConcurrencyConflict) as caught:
+            batch.save_many([Update(one_b, 1, [note]), Update(stale, 1, [late])])
+        assert (caught.value.complaint_id, caught.value.actual) == ("c-2", 2)
+        assert repository.get("c-1") == one
+        assert len(self._log(repository)) == 3
+        with pytest.raises(ValidationError):
+            batch.save_many([Update(one_b, 1, [note]), Update(one_b, 1, [note])])
+        with pytest.raises(ValidationError):
+            batch.save_many("not a list")  # type: ignore[arg-type]
+        assert repository.get("c-1") == one
 
     def test_save_refuses_bad_event_sequences_and_writes_nothing(
         self, repository: ComplaintRepository
