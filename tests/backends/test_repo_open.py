@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
-import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,41 +19,6 @@ from iso10002.backends import (
 from iso10002.errors import StorageError, ValidationError
 from iso10002.ports import ComplaintRepository, DeliveryLog, Storage
 from iso10002.testing.contract import new_complaint
-
-MODULES = [
-    "iso10002.ports",
-    "iso10002.backends",
-    "iso10002.backends.memory",
-    "iso10002.backends.sqlite",
-    "iso10002.backends.postgres",
-    "iso10002.testing.contract",
-]
-
-
-def _order(name: str) -> tuple[int, str]:
-    if name.isupper():
-        return (0, name)
-    if name[0].isupper():
-        return (1, name)
-    return (2, name)
-
-
-@pytest.mark.parametrize("module_name", MODULES)
-def test_repo_all_is_sorted_complete_and_resolvable(module_name: str) -> None:
-    module = importlib.import_module(module_name)
-    names = list(module.__all__)
-    assert names == sorted(names, key=_order)
-    assert len(set(names)) == len(names)
-    for name in names:
-        assert getattr(module, name) is not None
-    public = {
-        name
-        for name, value in vars(module).items()
-        if not name.startswith("_")
-        and isinstance(value, (type, types.FunctionType))
-        and value.__module__ == module_name
-    }
-    assert public <= set(names), sorted(public - set(names))
 
 
 def test_repo_unknown_attribute_of_the_package() -> None:

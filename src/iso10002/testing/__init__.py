@@ -5,3 +5,5 @@
 
 These modules need the ``testing`` extra (``pip install iso10002[testing]``).
 """
+
+__all__: list[str] = []

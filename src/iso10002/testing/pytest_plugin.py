@@ -5,3 +5,5 @@ from __future__ import annotations
 import pytest
 
 pytest.register_assert_rewrite("iso10002.testing.contract")
+
+__all__: list[str] = []
