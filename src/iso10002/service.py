@@ -44,7 +44,7 @@ from iso10002.model import (
     Priority,
 )
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
-from iso10002.ports import BatchSaving, ComplaintQuery, Storage, Update
+from iso10002.ports import BatchSaving, ComplaintQuery, ComplaintRepository, Storage, Update
 from iso10002.references import ReferenceGenerator, YearlyReferences
 from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
 from iso10002.sla.policy import MILESTONES
@@ -187,6 +187,11 @@ class ComplainantStatus:
 _UPGRADE = {Priority.P4: Priority.P3, Priority.P3: Priority.P2, Priority.P2: Priority.P1}
 
 
+def _names(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
 def _as_actor(actor: Actor | str) -> Actor:
     if isinstance(actor, Actor):
         return actor
@@ -220,6 +225,25 @@ class ComplaintsHandling:
         escalation: EscalationPolicy = EscalationPolicy(),
         dispatcher_options: Mapping[str, Any] | None = None,
     ) -> None:
+        checks: list[tuple[str, object, type | tuple[type, ...], bool]] = [
+            ("storage", storage, ComplaintRepository, False),
+            ("workflow", workflow, WorkflowDefinition, True),
+            ("sla", sla, SlaPlanner, True),
+            ("categories", categories, Taxonomy, True),
+            ("matrix", matrix, SeverityMatrix, True),
+            ("notifier", notifier, Notifier, True),
+            ("clock", clock, Clock, True),
+            ("references", references, ReferenceGenerator, True),
+            ("retry", retry, RetryPolicy, False),
+            ("escalation", escalation, EscalationPolicy, False),
+        ]
+        problems = [
+            (name, f"expected {_names(kind)}, got {describe(value)}")
+            for name, value, kind, optional in checks
+            if not (value is None and optional) and not isinstance(value, kind)
+        ]
+        if problems:
+            raise ConfigurationError(problems, what="ComplaintsHandling")
         self.storage = storage
         self.workflow = workflow or iso10002_workflow()
         self.sla = sla
@@ -445,7 +469,10 @@ class ComplaintsHandling:
                     resumed = attrs.evolve(
                         clock, pauses=(*clock.pauses, (clock.paused_since, at)), paused_since=None
                     )
-                    plan = self._plan(current, milestone, resumed)
+                    if clock.breached_at is not None:  # the recorded breach stands
+                        plan = SlaPlan(due_at=clock.due_at, warnings=clock.warnings)
+                    else:
+                        plan = self._plan(current, milestone, resumed)
                     emit(
                         ev.SlaClockResumed,
                         milestone=milestone,

@@ -152,3 +152,16 @@ def test_assessment_from_factors_uses_the_severity_matrix(
     assert set(caught.value.paths) == {"impact", "breadth"}
     with pytest.raises(ValidationError):
         svc.assess(c.id, actor="bob", assessment=c.assessment, impact=1)
+
+
+def test_the_service_checks_what_it_is_built_from() -> None:
+    from iso10002.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as caught:
+        ComplaintsHandling(
+            "sqlite:///x.db",  # type: ignore[arg-type]
+            workflow={"name": "mine"},  # type: ignore[arg-type]
+            clock=datetime.now,  # type: ignore[arg-type]
+            notifier=print,  # type: ignore[arg-type]
+        )
+    assert set(caught.value.paths) == {"storage", "workflow", "clock", "notifier"}

@@ -352,3 +352,23 @@ def test_the_sweeper_falls_back_to_single_saves(
     assert (report.examined, report.breaches) == (3, 3)
     assert all(storage.inner.get(i).breached for i in ids)
     assert svc.tick().examined == 0
+
+
+def test_a_breach_stays_across_a_pause(
+    storage: Storage, calendar: BusinessCalendar, policy: SlaPolicy, clock: FakeClock
+) -> None:
+    svc = ComplaintsHandling(storage, sla=PolicyPlanner(calendar, policy), clock=clock)
+    c = svc.receive(FORM, actor="frontdesk")
+    svc.acknowledge(c.id, actor=HANDLER)
+    svc.assess(c.id, actor=HANDLER, impact=4, breadth="single", safety="actual")  # P1: 5 BD
+    svc.start_investigation(c.id, actor=HANDLER)
+    clock.set(at(10, 9))
+    assert svc.tick().breaches == 1
+    svc.request_information(c.id, actor=HANDLER)
+    svc.revise_assessment(c.id, actor=HANDLER, reason="minor", impact=1, breadth="single")
+    clock.set(at(12, 9))
+    c = svc.information_received(c.id, actor=HANDLER)
+    final = c.clock("final_response")
+    assert final is not None
+    assert (final.due_at, final.breached_at) == (at(9, 17), at(10, 9))
+    assert final.pauses == ((at(10, 9), at(12, 9)),)
