@@ -240,11 +240,18 @@ class DecodedCache:
                 self._items.move_to_end(key)
                 return found
         complaint = decode()
+        self.put(key, complaint)
+        return complaint
+
+    def put(self, key: tuple[str, int], complaint: Complaint) -> None:
+        """Remember *complaint* as the decoded form of *key* (e.g. right after saving it)."""
+        if not self._capacity:
+            return
         with self._lock:
             self._items[key] = complaint
+            self._items.move_to_end(key)
             if len(self._items) > self._capacity:
                 self._items.popitem(last=False)
-        return complaint
 
 
 # --- NUL escaping for PostgreSQL text and JSONB ---------------------------------------------------

@@ -463,6 +463,8 @@ class PostgresRepository:
                     event_rows.append(q.event_row(DIALECT, first + len(event_rows), event, docs[i]))
             with conn.cursor() as cur:
                 cur.executemany(self._event_insert, event_rows)
+        for update in checked:
+            self._cache.put((update.complaint.id, update.complaint.version), update.complaint)
 
     def erase_personal_data(self, complainant_id: str) -> bool:
         """Delete the complainant record; return whether one existed."""

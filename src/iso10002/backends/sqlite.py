@@ -390,6 +390,7 @@ class SqliteRepository:
         rows = self._update_rows(complaint, events)
         with self._write() as conn:
             self._apply_update(conn, complaint, expected_version, rows)
+        self._cache.put((complaint.id, complaint.version), complaint)
 
     def save_many(self, updates: Sequence[Update]) -> None:
         """Apply every update in one transaction; see :class:`~iso10002.ports.BatchSaving`."""
@@ -398,6 +399,8 @@ class SqliteRepository:
         with self._write() as conn:
             for update, rows in prepared:
                 self._apply_update(conn, update.complaint, update.expected_version, rows)
+        for update in checked:
+            self._cache.put((update.complaint.id, update.complaint.version), update.complaint)
 
     @staticmethod
     def _update_rows(complaint: Complaint, events: Sequence[ev.Event]) -> tuple[Any, list[Any]]:
