@@ -4,7 +4,8 @@ Per backend, in one run:
 
 1. bulk ingest of 100,000 complaints with their receipt events (and complainants) through
    ``add_many`` in batches of 10,000, next to the raw driver inserting the same serialized rows
-   (``sqlite3`` ``executemany``; psycopg ``COPY``), printed as a ratio;
+   (``sqlite3`` ``executemany``; psycopg ``COPY``), printed as a ratio: three rounds, raw and
+   ours alternating, each into a fresh store after ``sync``; the medians are reported;
 2. ``get`` by id: median microseconds over 2,000 random ids;
 3. the store is grown to 1,000,000 complaints (through ``add_many`` again; see ``_dataset`` for
    the mix of open, overdue and closed complaints), then the overdue query — the first 100
@@ -23,6 +24,7 @@ it works in a throw-away schema that is dropped afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -35,7 +37,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -308,26 +311,61 @@ def _stream(url: str) -> None:
         started = time.perf_counter()
         count = sum(1 for _ in iter_complaints(repo, page_size=1000))
         seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "count": count}))
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "count": count}))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident set size in MB.
+
+    Linux keeps ``ru_maxrss`` across ``execve``, so a child started by a large parent would
+    report the parent's peak; ``VmHWM`` belongs to the new process image alone.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:  # not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- the run ------------------------------------------------------------------------------------
 
 
-def run_backend(name: str, url: str, raw: Any, *, size: int, first: int) -> dict[str, Any]:
+@dataclass
+class Target:
+    """One backend under test: where it lives, its raw-driver twin, and how to empty both."""
+
+    name: str
+    url: str
+    raw: Callable[[list[NewComplaint]], float]
+    """Seconds for the raw driver to store the items' rows in a fresh store of its own."""
+    reset: Callable[[], None]
+    """Empty the backend's store."""
+
+
+def run_backend(target: Target, *, size: int, first: int, rounds: int) -> dict[str, Any]:
+    name, url = target.name, target.url
     print(f"[{name}] generating {first:,} complaints …", flush=True)
     items = list(receipts(0, first, size))
-    print(f"[{name}] raw driver …", flush=True)
-    raw_seconds = raw(items)
-    print(f"[{name}] add_many …", flush=True)
-    seconds = ingest(url, items)
+    raw_times, our_times = [], []
+    for number in range(rounds):  # alternate, each into a fresh store, after flushing the disk
+        print(f"[{name}] round {number + 1}: raw driver, then add_many …", flush=True)
+        os.sync()
+        raw_times.append(target.raw(items))
+        target.reset()
+        os.sync()
+        our_times.append(ingest(url, items))
     del items
+    raw_seconds, seconds = statistics.median(raw_times), statistics.median(our_times)
     row: dict[str, Any] = {
         "backend": name,
         "ingest_per_s": first / seconds,
         "raw_per_s": first / raw_seconds,
         "ratio": raw_seconds / seconds,
+        "rounds": [round(first / t) for t in our_times],
+        "raw_rounds": [round(first / t) for t in raw_times],
     }
     row["get_us"] = median_get_us(_with(url, "cache_size=0"), 2000, first)
     print(f"[{name}] growing to {size:,} …", flush=True)
@@ -338,6 +376,19 @@ def run_backend(name: str, url: str, raw: Any, *, size: int, first: int) -> dict
     row["stream_s"], row["stream_rss_mb"], row["streamed"] = stream_in_child(url)
     print(json.dumps(row), flush=True)
     return row
+
+
+def _remove(path: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path + suffix)
+
+
+def _drop(url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def table(rows: list[dict[str, Any]], size: int, first: int) -> str:
@@ -362,6 +413,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--ingest", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stream", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stream:
@@ -373,37 +425,38 @@ def main() -> None:
     try:
         if "sqlite" in args.backends:
             path = os.path.join(workdir, "bench.db")
-            rows.append(
-                run_backend(
-                    "SQLite",
-                    f"sqlite:///{path}",
-                    lambda items: raw_sqlite(os.path.join(workdir, "raw.db"), items),
-                    size=size,
-                    first=first,
-                )
-            )
+            raw_path = os.path.join(workdir, "raw.db")
+
+            def raw_sqlite_fresh(items: list[NewComplaint]) -> float:
+                _remove(raw_path)
+                return raw_sqlite(raw_path, items)
+
+            target = Target("SQLite", f"sqlite:///{path}", raw_sqlite_fresh, lambda: _remove(path))
+            rows.append(run_backend(target, size=size, first=first, rounds=args.rounds))
+            _remove(raw_path)
         pg = os.environ.get("ISO10002_BENCH_POSTGRES_URL") or os.environ.get(
             "ISO10002_TEST_POSTGRES_URL"
         )
         if "postgres" in args.backends and pg:
             schema = f"iso10002_bench_{uuid.uuid4().hex[:8]}"
             raw_schema = f"{schema}_raw"
-            try:
-                rows.append(
-                    run_backend(
-                        "PostgreSQL",
-                        f"{pg}{'&' if '?' in pg else '?'}schema={schema}",
-                        lambda items: raw_postgres(pg, raw_schema, items),
-                        size=size,
-                        first=first,
-                    )
-                )
-            finally:
-                import psycopg
 
-                with psycopg.connect(pg, autocommit=True) as conn:
-                    for name in (schema, raw_schema):
-                        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            def raw_postgres_fresh(items: list[NewComplaint]) -> float:
+                assert pg is not None
+                _drop(pg, raw_schema)
+                return raw_postgres(pg, raw_schema, items)
+
+            target = Target(
+                "PostgreSQL",
+                f"{pg}{'&' if '?' in pg else '?'}schema={schema}",
+                raw_postgres_fresh,
+                lambda: _drop(pg, schema),
+            )
+            try:
+                rows.append(run_backend(target, size=size, first=first, rounds=args.rounds))
+            finally:
+                _drop(pg, schema)
+                _drop(pg, raw_schema)
         elif "postgres" in args.backends:
             print("PostgreSQL skipped: set ISO10002_BENCH_POSTGRES_URL", flush=True)
     finally:

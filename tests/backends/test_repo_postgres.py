@@ -321,3 +321,9 @@ def test_repo_postgres_a_connection_left_in_a_transaction_is_not_reused(repo: An
     with repo._pool.connection() as conn:
         assert conn is not left
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_repo_postgres_sessions_run_without_jit(repo: Any) -> None:
+    """JIT compilation would add milliseconds to every query on a freshly bulk-loaded table."""
+    with repo._pool.connection() as conn:
+        assert conn.execute("SHOW jit").fetchone()[0] == "off"

@@ -184,6 +184,9 @@ class _Pool:
     def _connect(self) -> psycopg.Connection[Any]:
         conn = psycopg.connect(self._conninfo, autocommit=True)
         conn.adapters.register_loader("jsonb", TextLoader)
+        # JIT compilation costs milliseconds and never pays off for these short statements;
+        # with stale statistics after a bulk load it would kick in on every page query.
+        conn.execute("SET jit = off")
         return conn
 
     @contextmanager
