@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -95,9 +96,9 @@ def _default(field: attrs.Attribute[Any]) -> Any:
     return default.factory() if isinstance(default, attrs.Factory) else default  # type: ignore[arg-type]
 
 
-_DEFAULTS: tuple[tuple[str, Any], ...] = tuple(
-    (a.name, _default(a)) for a in attrs.fields(Complaint) if a.name not in _RECEIPT_FIELDS
-)
+_OTHER_FIELDS = tuple(a for a in attrs.fields(Complaint) if a.name not in _RECEIPT_FIELDS)
+_OTHERS = operator.attrgetter(*(a.name for a in _OTHER_FIELDS))
+_DEFAULTS: tuple[Any, ...] = tuple(_default(a) for a in _OTHER_FIELDS)
 
 
 def _is_receipt_fold(complaint: Complaint, receipt: ev.ComplaintReceived) -> bool:
@@ -112,7 +113,7 @@ def _is_receipt_fold(complaint: Complaint, receipt: ev.ComplaintReceived) -> boo
         and complaint.state == receipt.state
         and complaint.details == receipt.details
         and complaint.classification == receipt.classification
-        and all(getattr(complaint, name) == value for name, value in _DEFAULTS)
+        and _OTHERS(complaint) == _DEFAULTS
     )
 
 

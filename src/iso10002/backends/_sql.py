@@ -73,28 +73,28 @@ def _identity(value: str) -> str:
     return value
 
 
-def _optional_text(dialect: Dialect, value: str | None) -> str | None:
-    return None if value is None else dialect.text(value)
-
-
 def complaint_row(dialect: Dialect, complaint: Complaint, payload: str | None) -> tuple[Any, ...]:
     """The complaints-table row of *complaint*, with its JSON *payload*."""
-    next_sla = complaint.next_sla_at
-    priority = complaint.priority
     text = dialect.text
+    time = dialect.time
+    clocks = complaint.clocks
+    next_sla = complaint.next_sla_at if clocks else None
+    assessment = complaint.assessment
+    category = complaint.classification.category
+    assignee = complaint.assignee
     return (
         text(complaint.id),
         text(complaint.reference),
         complaint.version,
         text(complaint.state),
-        _optional_text(dialect, complaint.classification.category),
+        None if category is None else text(category),
         complaint.details.channel.value,
-        _optional_text(dialect, complaint.assignee),
-        None if priority is None else priority.value,
-        text(complaint.complainant_id),
-        dialect.time(complaint.received_at),
-        None if next_sla is None else dialect.time(next_sla),
-        complaint.breached,
+        None if assignee is None else text(assignee),
+        None if assessment is None else assessment.priority.value,
+        text(complaint.details.complainant_id),
+        time(complaint.details.received_at),
+        None if next_sla is None else time(next_sla),
+        complaint.breached if clocks else False,
         payload,
     )
 
