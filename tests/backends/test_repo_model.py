@@ -31,7 +31,13 @@ from iso10002 import events as ev
 from iso10002.backends import MemoryRepository, SqliteRepository
 from iso10002.errors import Iso10002Error
 from iso10002.model import Channel, Complainant, Priority
-from iso10002.ports import ComplaintQuery, ComplaintRepository, NewComplaint
+from iso10002.ports import (
+    BatchSaving,
+    ComplaintQuery,
+    ComplaintRepository,
+    NewComplaint,
+    Update,
+)
 from iso10002.testing.strategies import complainants, event_histories
 
 PEOPLE = ["p-0", "p-1", "p-2", "p-3"]
@@ -86,6 +92,11 @@ def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
 
 def _query(repository: ComplaintRepository, query: ComplaintQuery) -> Any:
     return repository.query(query)
+
+
+def _save_many(repository: ComplaintRepository, updates: list[Update]) -> Any:
+    assert isinstance(repository, BatchSaving)
+    return repository.save_many(updates)
 
 
 def _complainant(repository: ComplaintRepository, person: str) -> Any:
@@ -181,6 +192,27 @@ class RepositoryMachine(RuleBasedStateMachine):
         events, self.pending[complaint_id] = todo[:count], todo[count:]
         new = ev.replay(events, current)
         self.same(lambda r: r.save(new, expected_version=current.version, events=events))
+
+    @precondition(lambda self: sum(1 for v in self.pending.values() if v) >= 2)
+    @rule(data=st.data(), stale=st.booleans())
+    def save_many(self, data: st.DataObject, stale: bool) -> None:
+        ready = sorted(k for k, v in self.pending.items() if v)
+        chosen = data.draw(st.lists(st.sampled_from(ready), min_size=1, max_size=3, unique=True))
+        updates = []
+        for complaint_id in chosen:
+            current = self.reference.get(complaint_id)
+            event = self.pending[complaint_id][0]
+            updates.append(Update(ev.apply(current, event), current.version, [event]))
+        if stale:  # one update from another version: the whole batch must be refused
+            first = updates[0]
+            old = first.expected_version
+            wrong = old - 1 if old > 1 else old + 1
+            event = attrs.evolve(first.events[0], sequence=wrong + 1)
+            updates[0] = Update(attrs.evolve(first.complaint, version=wrong + 1), wrong, [event])
+        outcome_ = self.same(partial(_save_many, updates=updates))
+        if outcome_[0] == "ok":
+            for complaint_id in chosen:
+                self.pending[complaint_id] = self.pending[complaint_id][1:]
 
     @precondition(lambda self: any(self.pending.values()))
     @rule(data=st.data(), back=st.integers(1, 3))
