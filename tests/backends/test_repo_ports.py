@@ -242,3 +242,18 @@ def test_repo_decoded_cache_keeps_the_most_recent() -> None:
     for bad in (-1, True, 1.5):
         with pytest.raises(ValidationError):
             q.DecodedCache(bad)  # type: ignore[arg-type]
+
+
+@given(doc=JSON)
+def test_repo_to_json_writes_what_json_dumps_writes(doc: Any) -> None:
+    expected = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    assert c.to_json(doc) == expected
+    assert c.to_json({"text": doc}) == json.dumps(
+        {"text": doc}, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def test_repo_to_json_refuses_what_json_refuses() -> None:
+    for bad in (float("nan"), {"a": object()}, [1, {2}]):
+        with pytest.raises((TypeError, ValueError)):
+            c.to_json(bad)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -267,8 +267,31 @@ def prefix_upper_bound(prefix: str) -> str | None:
 # --- JSON payloads ------------------------------------------------------------------------------
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-to_json = _ENCODER.encode
-"""Compact JSON text of a JSON-safe document."""
+
+
+def _not_json(value: object) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _make_to_json() -> Callable[[Any], str]:
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - only interpreters without the C accelerator
+        return _ENCODER.encode
+    # One C encoder, built once: JSONEncoder.encode builds a new one on every call. No
+    # circular-reference markers: documents are trees.
+    encode = make(
+        None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+
+    def to_json(document: Any) -> str:
+        return "".join(encode(document, 0))
+
+    return to_json
+
+
+to_json: Callable[[Any], str] = _make_to_json()
+"""Compact JSON text of a JSON-safe document (what ``json.dumps`` with ``ensure_ascii=False``,
+``separators=(",", ":")`` and ``allow_nan=False`` writes)."""
 
 
 def _check_json(value: object, path: str) -> None:
