@@ -33,7 +33,7 @@ from iso10002.errors import (
     ValidationError,
 )
 from iso10002.model import Complainant, Complaint
-from iso10002.ports import ComplaintQuery, NewComplaint, Page, StoredEvent
+from iso10002.ports import ComplaintQuery, NewComplaint, Page, StoredEvent, Update
 from iso10002.serialization import dump, load
 
 
@@ -163,6 +163,29 @@ class JsonLinesRepository:
                 actual = None if stored is None else stored.version
                 raise ConcurrencyConflict(complaint.id, expected_version, actual)
             self._append({"events": [dump(e) for e in events], "complaints": [dump(complaint)]})
+
+    def save_many(self, updates: Sequence[Update]) -> None:
+        """Many saves in one journal entry, all or none (the optional ``BatchSaving``)."""
+        if not isinstance(updates, (list, tuple)):
+            raise ValidationError([("updates", "expected a list of Update")])
+        for update in updates:
+            validate_save(update.complaint, update.expected_version, update.events)
+        if len({update.complaint.id for update in updates}) != len(updates):
+            raise ValidationError([("updates", "a complaint is updated twice")])
+        with self._lock:
+            self._check_open()
+            for update in updates:
+                stored = self._complaints.get(update.complaint.id)
+                if stored is None or stored.version != update.expected_version:
+                    actual = None if stored is None else stored.version
+                    raise ConcurrencyConflict(update.complaint.id, update.expected_version, actual)
+            if updates:
+                self._append(
+                    {
+                        "events": [dump(e) for u in updates for e in u.events],
+                        "complaints": [dump(u.complaint) for u in updates],
+                    }
+                )
 
     def erase_personal_data(self, complainant_id: str) -> bool:
         """Delete the complainant record, from memory and from the file."""
