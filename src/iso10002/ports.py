@@ -97,10 +97,10 @@ def _check_states(owner: object, attribute: attrs.Attribute[Any], value: object)
 def _check_cursor(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
-    if not isinstance(value, str):
+    if isinstance(value, str):
+        _decode_cursor(value)
+    else:
         v.fail(owner, attribute, f"expected a cursor string, got {describe(value)}")
-        return
-    _decode_cursor(value)
 
 
 def _check_prefix(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:

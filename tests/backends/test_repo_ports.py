@@ -257,3 +257,24 @@ def test_repo_to_json_refuses_what_json_refuses() -> None:
     for bad in (float("nan"), {"a": object()}, [1, {2}]):
         with pytest.raises((TypeError, ValueError)):
             c.to_json(bad)
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
+def test_repo_keys_must_be_text(url: str) -> None:
+    from iso10002.backends import open_repository
+    from iso10002.ports import Update
+
+    with open_repository(url) as repo:
+        item = new_complaint(1)
+        repo.add(item.complaint, events=item.events)
+        for call in (repo.get, repo.get_by_reference, repo.get_complainant, repo.events):
+            with pytest.raises(ValidationError):
+                call(5)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError):
+            repo.erase_personal_data(None)  # type: ignore[arg-type]
+        later, note = advance(item.complaint, ev.NoteAdded, text="n")
+        with pytest.raises(ValidationError):
+            repo.save_many([Update(later, 1, [note]), "not an update"])  # type: ignore[attr-defined]
+        assert repo.get("c-1") == item.complaint
+    assert repr(MemoryRepository()) == "MemoryRepository()"
+    q.DecodedCache(0).put(("c-1", 1), item.complaint)

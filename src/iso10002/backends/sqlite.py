@@ -207,7 +207,7 @@ class _Connections:
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA cache_size = -16384")
             conn.execute("PRAGMA temp_store = MEMORY")
-        except BaseException:
+        except BaseException:  # pragma: no cover - a connection that opened takes its pragmas
             conn.close()
             raise
         return conn
