@@ -269,6 +269,50 @@ def median_get_us(url: str, count: int, size: int) -> float:
     return statistics.median(timings) * 1e6
 
 
+def median_raw_get_us(target: Target, count: int, size: int) -> float:
+    """Median microseconds for the raw driver to fetch the same row (no decoding)."""
+    rng = random.Random(7)
+    ids = [f"cmp-{rng.randrange(size):07d}" for _ in range(count)]
+    timings = []
+    with target.connect() as (execute, select):
+        for complaint_id in ids[:50]:
+            execute(select, complaint_id)
+        for complaint_id in ids:
+            started = time.perf_counter()
+            execute(select, complaint_id)
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1e6
+
+
+@contextlib.contextmanager
+def _sqlite_reader(path: str) -> Iterator[tuple[Callable[[str, str], Any], str]]:
+    from iso10002.backends import sqlite as backend
+
+    conn = sqlite3.connect(path)
+    try:
+        yield (
+            lambda sql, key: conn.execute(sql, (key,)).fetchone(),
+            f"{backend._SELECT_COMPLAINT} WHERE c.id = ?",
+        )
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def _postgres_reader(url: str, schema: str) -> Iterator[tuple[Callable[[str, str], Any], str]]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET jit = off")
+        s = f'"{schema}"'
+        sql = (
+            "SELECT c.id, c.version, c.payload::text, CASE WHEN c.payload IS NULL THEN "
+            f"(SELECT e.payload::text FROM {s}.events AS e WHERE e.complaint_id = c.id "
+            f"AND e.sequence = 1) END FROM {s}.complaints AS c WHERE c.id = %s"
+        )
+        yield (lambda q_, key: conn.execute(q_, (key,)).fetchone(), sql)
+
+
 def grow(url: str, start: int, size: int) -> float:
     with open_repository(url) as repo:
         started = time.perf_counter()
@@ -343,6 +387,8 @@ class Target:
     """Seconds for the raw driver to store the items' rows in a fresh store of its own."""
     reset: Callable[[], None]
     """Empty the backend's store."""
+    connect: Callable[[], Any]
+    """A context manager yielding ``(execute, select-by-id SQL)`` on a raw driver connection."""
 
 
 def run_backend(target: Target, *, size: int, first: int, rounds: int) -> dict[str, Any]:
@@ -368,6 +414,7 @@ def run_backend(target: Target, *, size: int, first: int, rounds: int) -> dict[s
         "raw_rounds": [round(first / t) for t in raw_times],
     }
     row["get_us"] = median_get_us(_with(url, "cache_size=0"), 2000, first)
+    row["raw_get_us"] = median_raw_get_us(target, 2000, first)
     print(f"[{name}] growing to {size:,} …", flush=True)
     row["grow_per_s"] = (size - first) / grow(url, first, size)
     row["overdue_cold_ms"], _ = median_overdue_ms(_with(url, "cache_size=0"), 50)
@@ -394,14 +441,16 @@ def _drop(url: str, schema: str) -> None:
 def table(rows: list[dict[str, Any]], size: int, first: int) -> str:
     lines = [
         f"| backend | ingest {first:,} (complaints/s) | raw driver (rows of complaints/s) "
-        f"| ratio | get (median µs) | overdue at {size:,}, cold (median ms) "
+        f"| ratio | get (median µs) | raw driver fetch (median µs) "
+        f"| overdue at {size:,}, cold (median ms) "
         f"| overdue, warm (median ms) | stream {size:,} (s) | stream peak RSS (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['backend']} | {r['ingest_per_s']:,.0f} | {r['raw_per_s']:,.0f} "
-            f"| {r['ratio']:.2f} | {r['get_us']:,.0f} | {r['overdue_cold_ms']:.1f} "
+            f"| {r['ratio']:.2f} | {r['get_us']:,.0f} | {r['raw_get_us']:,.0f} "
+            f"| {r['overdue_cold_ms']:.1f} "
             f"| {r['overdue_ms']:.2f} "
             f"| {r['stream_s']:.1f} | {r['stream_rss_mb']:.0f} |"
         )
@@ -431,7 +480,13 @@ def main() -> None:
                 _remove(raw_path)
                 return raw_sqlite(raw_path, items)
 
-            target = Target("SQLite", f"sqlite:///{path}", raw_sqlite_fresh, lambda: _remove(path))
+            target = Target(
+                "SQLite",
+                f"sqlite:///{path}",
+                raw_sqlite_fresh,
+                lambda: _remove(path),
+                lambda: _sqlite_reader(path),
+            )
             rows.append(run_backend(target, size=size, first=first, rounds=args.rounds))
             _remove(raw_path)
         pg = os.environ.get("ISO10002_BENCH_POSTGRES_URL") or os.environ.get(
@@ -451,6 +506,7 @@ def main() -> None:
                 f"{pg}{'&' if '?' in pg else '?'}schema={schema}",
                 raw_postgres_fresh,
                 lambda: _drop(pg, schema),
+                lambda: _postgres_reader(pg, schema),
             )
             try:
                 rows.append(run_backend(target, size=size, first=first, rounds=args.rounds))
