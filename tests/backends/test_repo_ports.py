@@ -25,10 +25,10 @@ from iso10002.backends import (
 from iso10002.backends import _common as c
 from iso10002.backends import _sql as q
 from iso10002.errors import DuplicateError, ValidationError
-from iso10002.model import Channel
+from iso10002.model import Channel, Complainant
 from iso10002.ports import ComplaintQuery, Page, make_cursor
 from iso10002.testing.contract import T0, advance, new_complaint
-from iso10002.testing.strategies import event_histories
+from iso10002.testing.strategies import complainants, event_histories
 
 JSON = st.recursive(
     st.none()
@@ -278,3 +278,17 @@ def test_repo_keys_must_be_text(url: str) -> None:
         assert repo.get("c-1") == item.complaint
     assert repr(MemoryRepository()) == "MemoryRepository()"
     q.DecodedCache(0).put(("c-1", 1), item.complaint)
+
+
+@given(history=event_histories(min_events=3, max_events=12), person=complainants())
+def test_repo_documents_are_what_dump_writes(history: list[ev.Event], person: Complainant) -> None:
+    from iso10002.serialization import dump
+
+    for event in history:
+        assert q.event_doc(event) == dump(event)
+        assert c.to_json(q.event_doc(event)) == c.to_json(dump(event))
+    complaint = ev.replay(history)
+    assert q.complaint_doc(complaint) == dump(complaint)
+    assert c.to_json(q.complaint_doc(complaint)) == c.to_json(dump(complaint))
+    assert c.to_json(q.complainant_doc(person)) == c.to_json(dump(person))
+    assert type(q.complaint_doc(complaint)["details"]["channel"]) is str

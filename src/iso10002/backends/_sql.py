@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import threading
 from collections import OrderedDict
@@ -10,12 +11,15 @@ from datetime import datetime
 from typing import Any
 
 import attrs
+import cattrs
+from cattrs.fns import identity
 
 from iso10002 import events as ev
+from iso10002 import model
 from iso10002.errors import ValidationError
 from iso10002.model import Complainant, Complaint
 from iso10002.ports import ComplaintQuery
-from iso10002.serialization import dump, load
+from iso10002.serialization import dump, load, make_converter
 
 from . import _common as c
 
@@ -176,19 +180,43 @@ def page_clause(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]
 # --- documents ----------------------------------------------------------------------------------
 
 
+def _enum_value(member: enum.Enum) -> Any:
+    return member.value
+
+
+def _writer() -> cattrs.Converter:
+    """The project's converter with cheaper hooks for text and enums; writes the same JSON.
+
+    The default converter sends every ``str`` field through a hook that also turns str-valued
+    enums into their values. Here each enum class gets that hook directly and plain ``str``
+    passes untouched, which cattrs then inlines. The documents are equal to ``dump``'s (a
+    property test holds them to it).
+    """
+    converter = make_converter()
+    for module in (model, ev):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, enum.Enum):
+                converter.register_unstructure_hook(value, _enum_value)
+    converter.register_unstructure_hook(str, identity)
+    return converter
+
+
+_WRITER = _writer()
+
+
 def complaint_doc(complaint: Complaint) -> dict[str, Any]:
-    """The JSON document of *complaint*."""
-    return dump(complaint)
+    """The JSON document of *complaint* (what :func:`~iso10002.serialization.dump` gives)."""
+    return dump(complaint, _WRITER)
 
 
 def event_doc(event: ev.Event) -> dict[str, Any]:
-    """The JSON document of *event*."""
-    return dump(event)
+    """The JSON document of *event* (what :func:`~iso10002.serialization.dump` gives)."""
+    return dump(event, _WRITER)
 
 
 def complainant_doc(complainant: Complainant) -> dict[str, Any]:
-    """The JSON document of *complainant*."""
-    return dump(complainant)
+    """The JSON document of *complainant* (what :func:`~iso10002.serialization.dump` gives)."""
+    return dump(complainant, _WRITER)
 
 
 def load_complaint(doc: object) -> Complaint:
