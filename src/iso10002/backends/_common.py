@@ -111,7 +111,7 @@ def _is_receipt_fold(complaint: Complaint, receipt: ev.ComplaintReceived) -> boo
         and complaint.id == receipt.complaint_id
         and complaint.reference == receipt.reference
         and complaint.state == receipt.state
-        and complaint.details == receipt.details
+        and (complaint.details is receipt.details or complaint.details == receipt.details)
         and complaint.classification == receipt.classification
         and _OTHERS(complaint) == _DEFAULTS
     )
