@@ -137,7 +137,8 @@ class PolicyPlanner:
             thresholds=target.thresholds,
             suspensions=self.suspensions,
         )
-        return SlaPlan(due_at=sla_clock.due_at, warnings=sla_clock.warning_instants())
+        due_at, warnings = sla_clock.schedule()
+        return SlaPlan(due_at=due_at, warnings=warnings)
 
 
 @attrs.frozen
@@ -341,8 +342,9 @@ class ComplaintsHandling:
                 classification=classification,
             )
             complaint = ev.apply(None, receipt)
-            extra = self._clock_events(complaint, complaint, who.id, received_at, start_state=True)
-            final = ev.replay(extra, complaint) if extra else complaint
+            final, extra = self._clock_events(
+                complaint, complaint, who.id, received_at, start_state=True
+            )
             try:
                 self.storage.add(final, events=[receipt, *extra], complainant=complainant)
             except DuplicateError:
@@ -374,9 +376,7 @@ class ComplaintsHandling:
         data: Mapping[str, Any],
     ) -> tuple[Complaint, list[ev.Event]]:
         after, events = fire(self.workflow, complaint, transition, actor=who, at=at, **data)
-        extra = self._clock_events(complaint, after, who.id, at)
-        if extra:
-            after = ev.replay(extra, after)
+        after, extra = self._clock_events(complaint, after, who.id, at)
         return after, [*events, *extra]
 
     def _command(
@@ -413,8 +413,9 @@ class ComplaintsHandling:
         at: datetime,
         *,
         start_state: bool = False,
-    ) -> list[ev.Event]:
-        """The SlaClock* events a move from *before* to *after* implies."""
+    ) -> tuple[Complaint, list[ev.Event]]:
+        """The SlaClock* events a move from *before* to *after* implies, and *after* with them
+        applied."""
         out: list[ev.Event] = []
         current = after
 
@@ -498,7 +499,7 @@ class ComplaintsHandling:
                         due_at=plan.due_at,
                         warnings=plan.warnings,
                     )
-        return out
+        return current, out
 
     # -- clause 7 use cases -------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from iso10002 import model
 from iso10002.errors import ValidationError
 from iso10002.model import Complainant, Complaint
 from iso10002.ports import ComplaintQuery
-from iso10002.serialization import dump, load, make_converter
+from iso10002.serialization import SCHEMA_VERSION, dump, load, make_converter
 
 from . import _common as c
 
@@ -202,11 +202,42 @@ def _writer() -> cattrs.Converter:
 
 
 _WRITER = _writer()
+_COMPLAINT_FIELDS = tuple((f.name, f.type) for f in attrs.fields(attrs.resolve_types(Complaint)))
+
+Document = dict[str, Any]
+"""A JSON-safe document as :func:`~iso10002.serialization.dump` writes it."""
 
 
-def complaint_doc(complaint: Complaint) -> dict[str, Any]:
-    """The JSON document of *complaint* (what :func:`~iso10002.serialization.dump` gives)."""
-    return dump(complaint, _WRITER)
+def complaint_doc(
+    complaint: Complaint, previous: tuple[Complaint, Document] | None = None
+) -> Document:
+    """The JSON document of *complaint* (what :func:`~iso10002.serialization.dump` gives).
+
+    *previous* is an earlier version of the complaint with its document: every field value the
+    two versions share (the same object, or the same items of a tuple) is taken from that
+    document instead of being converted again. Values are immutable, so the result is the same.
+    """
+    if previous is None:
+        return dump(complaint, _WRITER)
+    before, before_doc = previous
+    doc: Document = {"schema_version": SCHEMA_VERSION, "type": "Complaint"}
+    unstructure = _WRITER.unstructure
+    for name, kind in _COMPLAINT_FIELDS:
+        value = getattr(complaint, name)
+        old = getattr(before, name)
+        if value is old:
+            doc[name] = before_doc[name]
+        elif type(value) is tuple and type(old) is tuple:
+            # The old items are alive (held by *before*), so their ids are theirs alone.
+            known = {
+                id(item): item_doc for item, item_doc in zip(old, before_doc[name], strict=True)
+            }
+            doc[name] = [
+                known[id(item)] if id(item) in known else unstructure(item) for item in value
+            ]
+        else:
+            doc[name] = unstructure(value, kind)
+    return doc
 
 
 def event_doc(event: ev.Event) -> dict[str, Any]:
@@ -243,6 +274,9 @@ def load_complainant(doc: object) -> Complainant:
     return value
 
 
+_DOCUMENTS = 256
+
+
 class DecodedCache:
     """The last *capacity* complaints decoded, by ``(id, version)``; ``0`` disables it.
 
@@ -256,6 +290,7 @@ class DecodedCache:
             raise ValidationError([("cache_size", "expected an int of at least 0")])
         self._capacity = capacity
         self._items: OrderedDict[tuple[str, int], Complaint] = OrderedDict()
+        self._documents: OrderedDict[tuple[str, int], tuple[Complaint, Document]] = OrderedDict()
         self._lock = threading.Lock()
 
     def load(self, key: tuple[str, int], decode: Callable[[], Complaint]) -> Complaint:
@@ -271,6 +306,13 @@ class DecodedCache:
         self.put(key, complaint)
         return complaint
 
+    def peek(self, key: tuple[str, int]) -> Complaint | None:
+        """The cached complaint for *key*, if any, leaving the eviction order alone."""
+        if not self._capacity:
+            return None
+        with self._lock:
+            return self._items.get(key)
+
     def put(self, key: tuple[str, int], complaint: Complaint) -> None:
         """Remember *complaint* as the decoded form of *key* (e.g. right after saving it)."""
         if not self._capacity:
@@ -280,6 +322,24 @@ class DecodedCache:
             self._items.move_to_end(key)
             if len(self._items) > self._capacity:
                 self._items.popitem(last=False)
+
+    def complaint_doc(self, complaint: Complaint, expected_version: int) -> Document:
+        """The document of *complaint*, saved over *expected_version*.
+
+        It is built from the document last written for that version when it is still
+        remembered (see :func:`complaint_doc`), and remembered in turn for the next save; only
+        the last few documents are kept, as a load-modify-save reads back what it just wrote.
+        """
+        if not self._capacity:
+            return complaint_doc(complaint)
+        with self._lock:
+            previous = self._documents.pop((complaint.id, expected_version), None)
+        doc = complaint_doc(complaint, previous)
+        with self._lock:
+            self._documents[(complaint.id, complaint.version)] = (complaint, doc)
+            if len(self._documents) > _DOCUMENTS:
+                self._documents.popitem(last=False)
+        return doc
 
 
 # --- NUL escaping for PostgreSQL text and JSONB ---------------------------------------------------

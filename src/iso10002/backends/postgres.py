@@ -220,10 +220,22 @@ class _Pool:
             conn.close()
 
 
-def _complaint_row(complaint: Complaint) -> tuple[Any, ...]:
-    """The row of *complaint*; at version 1 the payload is left out (it is the receipt's fold)."""
-    payload = None if complaint.version == 1 else q.escaped_json(q.complaint_doc(complaint))
-    return q.complaint_row(DIALECT, complaint, payload)
+def _complaint_row(
+    complaint: Complaint, cache: q.DecodedCache | None = None, expected_version: int = 0
+) -> tuple[Any, ...]:
+    """The row of *complaint*; at version 1 the payload is left out (it is the receipt's fold).
+
+    With *cache*, the document is built from the one written for *expected_version*, if it is
+    remembered (see :meth:`~iso10002.backends._sql.DecodedCache.complaint_doc`).
+    """
+    if complaint.version == 1:
+        return q.complaint_row(DIALECT, complaint, None)
+    doc = (
+        q.complaint_doc(complaint)
+        if cache is None
+        else cache.complaint_doc(complaint, expected_version)
+    )
+    return q.complaint_row(DIALECT, complaint, q.escaped_json(doc))
 
 
 def _decode(complaint: Any, receipt: Any) -> Complaint:
@@ -370,7 +382,9 @@ class PostgresRepository:
     ) -> None:
         """Store a new complaint with its events and, apart, its complainant."""
         c.validate_new(complaint, events, complainant)
-        row = q.complaint_row(DIALECT, complaint, q.escaped_json(q.complaint_doc(complaint)))
+        row = q.complaint_row(
+            DIALECT, complaint, q.escaped_json(self._cache.complaint_doc(complaint, 0))
+        )
         rows = [q.escaped_json(q.event_doc(e)) for e in events]
         with self._write() as conn:
             first = self._positions(conn, len(events))
@@ -385,6 +399,7 @@ class PostgresRepository:
                     self._complainant_upsert,
                     ([complainant.id], [q.escaped_json(q.complainant_doc(complainant))]),
                 )
+        self._cache.put((complaint.id, complaint.version), complaint)
 
     def add_many(self, items: Iterable[NewComplaint]) -> int:
         """Store many new complaints in one transaction, all or none; return how many.
@@ -443,7 +458,11 @@ class PostgresRepository:
         """Apply every update in one transaction; see :class:`~iso10002.ports.BatchSaving`."""
         checked = c.validate_updates(updates)
         prepared = [
-            (u, _complaint_row(u.complaint), [q.escaped_json(q.event_doc(e)) for e in u.events])
+            (
+                u,
+                _complaint_row(u.complaint, self._cache, u.expected_version),
+                [q.escaped_json(q.event_doc(e)) for e in u.events],
+            )
             for u in checked
         ]
         with self._write() as conn:

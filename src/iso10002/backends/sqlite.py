@@ -9,6 +9,7 @@ connection; writes in one process take turns on a lock) and several processes ca
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -59,11 +60,33 @@ _COMPLAINANT_UPSERT = (
     "INSERT INTO complainants (id, payload) VALUES (?, ?) "
     "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload"
 )
-_COMPLAINT_UPDATE = (
-    "UPDATE complaints SET version = ?, state = ?, category = ?, channel = ?, assignee = ?, "
-    "priority = ?, complainant_id = ?, received_at = ?, next_sla_at = ?, breached = ?, "
-    "payload = ? WHERE id = ? AND version = ?"
+_UPDATED_COLUMNS = (
+    "version",
+    "state",
+    "category",
+    "channel",
+    "assignee",
+    "priority",
+    "complainant_id",
+    "received_at",
+    "next_sla_at",
+    "breached",
+    "payload",
 )
+"""The columns a save may change, in the order of ``complaint_row(...)[2:]``."""
+_ALWAYS_UPDATED = frozenset({0, len(_UPDATED_COLUMNS) - 1})
+
+
+@functools.lru_cache(maxsize=256)
+def _complaint_update(changed: tuple[int, ...]) -> str:
+    """The UPDATE that sets the columns at *changed* (indexes into ``_UPDATED_COLUMNS``).
+
+    Setting only what changed spares SQLite the upkeep of the indexes over unchanged columns:
+    it rewrites an index whenever a column of it is assigned, even to the same value.
+    """
+    sets = ", ".join(f"{_UPDATED_COLUMNS[i]} = ?" for i in changed)
+    return f"UPDATE complaints SET {sets} WHERE id = ? AND version = ?"
+
 
 _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
@@ -141,10 +164,22 @@ _SELECT_COMPLAINT = (
 """A complaint's id, version and document; at version 1, its receipt's document instead."""
 
 
-def _complaint_row(complaint: Complaint) -> tuple[Any, ...]:
-    """The row of *complaint*; at version 1 the payload is left out (it is the receipt's fold)."""
-    payload = None if complaint.version == 1 else c.to_json(q.complaint_doc(complaint))
-    return q.complaint_row(DIALECT, complaint, payload)
+def _complaint_row(
+    complaint: Complaint, cache: q.DecodedCache | None = None, expected_version: int = 0
+) -> tuple[Any, ...]:
+    """The row of *complaint*; at version 1 the payload is left out (it is the receipt's fold).
+
+    With *cache*, the document is built from the one written for *expected_version*, if it is
+    remembered, and remembered in turn.
+    """
+    if complaint.version == 1:
+        return q.complaint_row(DIALECT, complaint, None)
+    doc = (
+        q.complaint_doc(complaint)
+        if cache is None
+        else cache.complaint_doc(complaint, expected_version)
+    )
+    return q.complaint_row(DIALECT, complaint, c.to_json(doc))
 
 
 def _decode(complaint: Any, receipt: Any) -> Complaint:
@@ -153,6 +188,9 @@ def _decode(complaint: Any, receipt: Any) -> Complaint:
     return ev.apply(None, q.load_event(json.loads(receipt)))
 
 
+_UpdateRows = tuple[str, tuple[Any, ...], list[tuple[Any, ...]]]
+"""A prepared save: the UPDATE statement, its parameters (without the expected version) and
+the event rows."""
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 _UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
 
@@ -358,6 +396,7 @@ class SqliteRepository:
     ) -> None:
         """Store a new complaint with its events and, apart, its complainant."""
         self.add_many([NewComplaint(complaint, events, complainant)])
+        self._cache.put((complaint.id, complaint.version), complaint)
 
     def add_many(self, items: Iterable[NewComplaint]) -> int:
         """Store many new complaints in one transaction, all or none; return how many."""
@@ -368,7 +407,7 @@ class SqliteRepository:
                 events: list[tuple[Any, ...]] = []
                 complainants: list[tuple[str, str]] = []
                 for item in batch[start : start + _CHUNK]:
-                    complaints.append(_complaint_row(item.complaint))
+                    complaints.append(_complaint_row(item.complaint, self._cache))
                     events.extend(
                         q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e)))
                         for e in item.events
@@ -387,7 +426,7 @@ class SqliteRepository:
     ) -> None:
         """Store the new version with its events, atomically; see the port."""
         c.validate_save(complaint, expected_version, events)
-        rows = self._update_rows(complaint, events)
+        rows = self._update_rows(complaint, expected_version, events)
         with self._write() as conn:
             self._apply_update(conn, complaint, expected_version, rows)
         self._cache.put((complaint.id, complaint.version), complaint)
@@ -395,29 +434,43 @@ class SqliteRepository:
     def save_many(self, updates: Sequence[Update]) -> None:
         """Apply every update in one transaction; see :class:`~iso10002.ports.BatchSaving`."""
         checked = c.validate_updates(updates)
-        prepared = [(u, self._update_rows(u.complaint, u.events)) for u in checked]
+        prepared = [
+            (u, self._update_rows(u.complaint, u.expected_version, u.events)) for u in checked
+        ]
         with self._write() as conn:
             for update, rows in prepared:
                 self._apply_update(conn, update.complaint, update.expected_version, rows)
         for update in checked:
             self._cache.put((update.complaint.id, update.complaint.version), update.complaint)
 
-    @staticmethod
-    def _update_rows(complaint: Complaint, events: Sequence[ev.Event]) -> tuple[Any, list[Any]]:
-        row = _complaint_row(complaint)
-        return row, [q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e))) for e in events]
+    def _update_rows(
+        self, complaint: Complaint, expected_version: int, events: Sequence[ev.Event]
+    ) -> _UpdateRows:
+        """The statement, parameters and event rows of a save over *expected_version*."""
+        values = _complaint_row(complaint, self._cache, expected_version)[2:]
+        previous = self._cache.peek((complaint.id, expected_version))
+        if previous is None:
+            changed = tuple(range(len(values)))
+        else:
+            before = q.complaint_row(DIALECT, previous, None)[2:]
+            changed = tuple(
+                i
+                for i, (old, new) in enumerate(zip(before, values, strict=True))
+                if i in _ALWAYS_UPDATED or old != new
+            )
+        params = (*(values[i] for i in changed), complaint.id)
+        event_rows = [q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e))) for e in events]
+        return _complaint_update(changed), params, event_rows
 
     @staticmethod
     def _apply_update(
         conn: sqlite3.Connection,
         complaint: Complaint,
         expected_version: int,
-        rows: tuple[Any, list[Any]],
+        rows: _UpdateRows,
     ) -> None:
-        row, event_rows = rows
-        updated = conn.execute(
-            _COMPLAINT_UPDATE, (*row[2:], complaint.id, expected_version)
-        ).rowcount
+        statement, params, event_rows = rows
+        updated = conn.execute(statement, (*params, expected_version)).rowcount
         if updated != 1:
             found = conn.execute(
                 "SELECT version FROM complaints WHERE id = ?", (complaint.id,)

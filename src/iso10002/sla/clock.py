@@ -290,9 +290,7 @@ class SlaClock:
     def due_at(self) -> datetime | None:
         """The deadline given no further pauses; ``None`` while a pause that began before the
         deadline is open (the deadline then depends on when the clock resumes)."""
-        engine, _start, due0, spans = self._facts(self._horizon())
-        due = self._shift(engine, due0, spans)
-        return None if due is None else engine.to_dt(due)
+        return self.schedule()[0]
 
     def budget(self) -> timedelta:
         """Business time from the start to the unpaused deadline."""
@@ -302,8 +300,13 @@ class SlaClock:
     def warning_instants(self) -> tuple[tuple[float, datetime], ...]:
         """``(threshold, instant)`` for every threshold whose crossing instant is known given no
         further pauses: crossings after the stop, or after an open pause began, are left out."""
+        return self.schedule()[1]
+
+    def schedule(self) -> tuple[datetime | None, tuple[tuple[float, datetime], ...]]:
+        """:attr:`due_at` and :meth:`warning_instants` together, computed once."""
         horizon = self._horizon()
         engine, start, due0, spans = self._facts(horizon)
+        due = self._shift(engine, due0, spans)
         budget = engine.elapsed_us(start, due0)
         out: list[tuple[float, datetime]] = []
         for f in self.thresholds:
@@ -314,7 +317,7 @@ class SlaClock:
             if instant is None or instant > horizon:
                 continue
             out.append((f, engine.to_dt(instant)))
-        return tuple(out)
+        return None if due is None else engine.to_dt(due), tuple(out)
 
     def status(self, at: datetime) -> ClockStatus:
         """The clock as it stood at *at* (pauses begun after *at* are not yet known)."""
