@@ -298,6 +298,15 @@ class PostgresRepository:
             "assignee = %s, priority = %s, complainant_id = %s, received_at = %s, "
             "next_sla_at = %s, breached = %s, payload = %s::jsonb WHERE id = %s AND version = %s"
         )
+        columns = ", ".join(f"{name} = v.{name}" for name in q.COMPLAINT_COLUMNS[2:])
+        self._complaint_update_many = (
+            f"UPDATE {s}.complaints AS c SET {columns} FROM unnest("
+            "%b::text[], %b::integer[], %b::integer[], %b::text[], %b::text[], %b::text[], "
+            "%b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[], "
+            "%b::boolean[], %b::text[]::jsonb[]) AS v(id, expected, "
+            f"{', '.join(q.COMPLAINT_COLUMNS[2:])}) "
+            "WHERE c.id = v.id AND c.version = v.expected RETURNING c.id"
+        )
         self._select_complaint = (
             "SELECT c.id, c.version, c.payload, CASE WHEN c.payload IS NULL THEN "
             f"(SELECT e.payload FROM {s}.events AS e WHERE e.complaint_id = c.id "
@@ -467,20 +476,33 @@ class PostgresRepository:
         ]
         with self._write() as conn:
             first = self._positions(conn, sum(len(u.events) for u in checked))
-            event_rows: list[Any] = []
-            for update, row, docs in prepared:
+            if len(prepared) == 1:
+                update, row, _docs = prepared[0]
                 updated = conn.execute(
                     self._complaint_update, (*row[2:], row[0], update.expected_version)
                 ).rowcount
-                if updated != 1:
-                    found = conn.execute(
-                        f"SELECT version FROM {self._s}.complaints WHERE id = %s", (row[0],)
-                    ).fetchone()
-                    raise ConcurrencyConflict(
-                        update.complaint.id,
-                        update.expected_version,
-                        None if found is None else int(found[0]),
-                    )
+                stale = [] if updated == 1 else [update]
+            else:
+                # One statement for the whole batch: a round trip per complaint would dominate.
+                # Arrays go in binary form, which spares escaping every document.
+                params = [[row[0] for _u, row, _d in prepared]]
+                params.append([u.expected_version for u, _r, _d in prepared])
+                for i in range(2, len(q.COMPLAINT_COLUMNS)):
+                    params.append([row[i] for _u, row, _d in prepared])
+                done = {r[0] for r in conn.execute(self._complaint_update_many, params)}
+                stale = [u for u, row, _d in prepared if row[0] not in done]
+            if stale:
+                found = conn.execute(
+                    f"SELECT version FROM {self._s}.complaints WHERE id = %s",
+                    (q.escape_text(stale[0].complaint.id),),
+                ).fetchone()
+                raise ConcurrencyConflict(
+                    stale[0].complaint.id,
+                    stale[0].expected_version,
+                    None if found is None else int(found[0]),
+                )
+            event_rows: list[Any] = []
+            for update, _row, docs in prepared:
                 for i, event in enumerate(update.events):
                     event_rows.append(q.event_row(DIALECT, first + len(event_rows), event, docs[i]))
             with conn.cursor() as cur:
