@@ -73,6 +73,8 @@ class Dialect:
     """The SQL literal for true (a literal lets a partial index on ``breached`` serve)."""
     false: str
     """The SQL literal for false."""
+    json: Callable[[Any], str]
+    """A JSON document as stored (PostgreSQL escapes NUL characters)."""
 
 
 def _identity(value: str) -> str:
@@ -103,6 +105,27 @@ def complaint_row(dialect: Dialect, complaint: Complaint, payload: str | None) -
         complaint.breached if clocks else False,
         payload,
     )
+
+
+def stored_row(
+    dialect: Dialect,
+    complaint: Complaint,
+    cache: DecodedCache | None = None,
+    expected_version: int = 0,
+) -> tuple[Any, ...]:
+    """The row of *complaint* as stored; at version 1 the payload is left out (it is the
+    receipt's fold).
+
+    With *cache*, the document is built from the one written for *expected_version*, if it is
+    remembered (see :meth:`DecodedCache.complaint_doc`).
+    """
+    if complaint.version == 1:
+        return complaint_row(dialect, complaint, None)
+    if cache is None:
+        doc = complaint_doc(complaint)
+    else:
+        doc = cache.complaint_doc(complaint, expected_version)
+    return complaint_row(dialect, complaint, dialect.json(doc))
 
 
 def event_row(

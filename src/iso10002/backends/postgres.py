@@ -13,6 +13,7 @@ PostgreSQL text cannot hold NUL characters; they are stored escaped (see
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,7 +55,14 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
 
 __all__ = ["SCHEMA_VERSION", "PostgresDeliveryLog", "PostgresRepository"]
 
-DIALECT = q.Dialect(placeholder="%s", time=c.utc, text=q.escape_text, true="true", false="false")
+DIALECT = q.Dialect(
+    placeholder="%s",
+    time=c.utc,
+    text=q.escape_text,
+    true="true",
+    false="false",
+    json=q.escaped_json,
+)
 
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -220,22 +228,7 @@ class _Pool:
             conn.close()
 
 
-def _complaint_row(
-    complaint: Complaint, cache: q.DecodedCache | None = None, expected_version: int = 0
-) -> tuple[Any, ...]:
-    """The row of *complaint*; at version 1 the payload is left out (it is the receipt's fold).
-
-    With *cache*, the document is built from the one written for *expected_version*, if it is
-    remembered (see :meth:`~iso10002.backends._sql.DecodedCache.complaint_doc`).
-    """
-    if complaint.version == 1:
-        return q.complaint_row(DIALECT, complaint, None)
-    doc = (
-        q.complaint_doc(complaint)
-        if cache is None
-        else cache.complaint_doc(complaint, expected_version)
-    )
-    return q.complaint_row(DIALECT, complaint, q.escaped_json(doc))
+_complaint_row = functools.partial(q.stored_row, DIALECT)
 
 
 def _decode(complaint: Any, receipt: Any) -> Complaint:

@@ -46,7 +46,9 @@ from . import _sql as q
 
 __all__ = ["SCHEMA_VERSION", "SqliteDeliveryLog", "SqliteRepository"]
 
-DIALECT = q.Dialect(placeholder="?", time=c.micros, text=q.IDENTITY, true="1", false="0")
+DIALECT = q.Dialect(
+    placeholder="?", time=c.micros, text=q.IDENTITY, true="1", false="0", json=c.to_json
+)
 
 _COMPLAINT_INSERT = (
     f"INSERT INTO complaints ({', '.join(q.COMPLAINT_COLUMNS)}) "
@@ -60,19 +62,7 @@ _COMPLAINANT_UPSERT = (
     "INSERT INTO complainants (id, payload) VALUES (?, ?) "
     "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload"
 )
-_UPDATED_COLUMNS = (
-    "version",
-    "state",
-    "category",
-    "channel",
-    "assignee",
-    "priority",
-    "complainant_id",
-    "received_at",
-    "next_sla_at",
-    "breached",
-    "payload",
-)
+_UPDATED_COLUMNS = q.COMPLAINT_COLUMNS[2:]
 """The columns a save may change, in the order of ``complaint_row(...)[2:]``."""
 _ALWAYS_UPDATED = frozenset({0, len(_UPDATED_COLUMNS) - 1})
 
@@ -164,22 +154,7 @@ _SELECT_COMPLAINT = (
 """A complaint's id, version and document; at version 1, its receipt's document instead."""
 
 
-def _complaint_row(
-    complaint: Complaint, cache: q.DecodedCache | None = None, expected_version: int = 0
-) -> tuple[Any, ...]:
-    """The row of *complaint*; at version 1 the payload is left out (it is the receipt's fold).
-
-    With *cache*, the document is built from the one written for *expected_version*, if it is
-    remembered, and remembered in turn.
-    """
-    if complaint.version == 1:
-        return q.complaint_row(DIALECT, complaint, None)
-    doc = (
-        q.complaint_doc(complaint)
-        if cache is None
-        else cache.complaint_doc(complaint, expected_version)
-    )
-    return q.complaint_row(DIALECT, complaint, c.to_json(doc))
+_complaint_row = functools.partial(q.stored_row, DIALECT)
 
 
 def _decode(complaint: Any, receipt: Any) -> Complaint:
