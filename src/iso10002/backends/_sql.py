@@ -8,7 +8,7 @@ import threading
 import types
 import typing
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -344,47 +344,54 @@ def _attrs_reader(cls: type[Any]) -> _Reader:
     return read
 
 
-_read_complaint = _attrs_reader(Complaint)
+_COMPLAINT_READERS = {"Complaint": _attrs_reader(Complaint)}
+_EVENT_READERS = {name: _attrs_reader(cls) for name, cls in ev.EVENT_TYPES.items()}
+_COMPLAINANT_READERS = {"Complainant": _attrs_reader(Complainant)}
+
+
+def _read_own(doc: object, readers: Mapping[str, _Reader]) -> Any:
+    """*doc* read by the reader of its type, or ``None`` when it does not read cleanly.
+
+    The backends' own documents are read without running the model's validators again (they
+    ran before the document was written); decoding is what reading a page of complaints costs.
+    """
+    if type(doc) is not dict or doc.get("schema_version") != SCHEMA_VERSION:
+        return None
+    tag = doc.get("type")
+    read = readers.get(tag) if type(tag) is str else None
+    if read is None:
+        return None
+    try:
+        return read(doc)
+    except Exception:  # noqa: BLE001 - the caller's validating path reports it
+        return None
+
+
+_T = typing.TypeVar("_T")
+
+
+def _load_own(doc: object, readers: Mapping[str, _Reader], kind: type[_T], what: str) -> _T:
+    value = _read_own(doc, readers)
+    if value is None:  # the validating path, which reports exactly what is wrong
+        value = load(doc)
+    if not isinstance(value, kind):  # pragma: no cover - only a corrupted store
+        raise ValidationError([("payload", f"stored document is not {what}")])
+    return value
 
 
 def load_complaint(doc: object) -> Complaint:
-    """The complaint stored as *doc*.
-
-    Documents are read back without running the model's validators again (they were checked
-    before they were written, and decoding is what reading a page of complaints costs); anything
-    that does not read cleanly goes through :func:`~iso10002.serialization.load`, which reports
-    exactly what is wrong.
-    """
-    if (
-        type(doc) is dict
-        and doc.get("schema_version") == SCHEMA_VERSION
-        and (doc.get("type") == "Complaint")
-    ):
-        try:
-            complaint: Complaint = _read_complaint(doc)
-            return complaint
-        except Exception:  # noqa: BLE001, S110 - the validating path below reports it
-            pass
-    value = load(doc)
-    if not isinstance(value, Complaint):  # pragma: no cover - only a corrupted store
-        raise ValidationError([("payload", "stored document is not a Complaint")])
-    return value
+    """The complaint stored as *doc*."""
+    return _load_own(doc, _COMPLAINT_READERS, Complaint, "a Complaint")
 
 
 def load_event(doc: object) -> ev.Event:
     """The event stored as *doc*."""
-    value = load(doc)
-    if not isinstance(value, ev.Event):  # pragma: no cover - only a corrupted store
-        raise ValidationError([("payload", "stored document is not an event")])
-    return value
+    return _load_own(doc, _EVENT_READERS, ev.Event, "an event")
 
 
 def load_complainant(doc: object) -> Complainant:
     """The complainant stored as *doc*."""
-    value = load(doc)
-    if not isinstance(value, Complainant):  # pragma: no cover - only a corrupted store
-        raise ValidationError([("payload", "stored document is not a Complainant")])
-    return value
+    return _load_own(doc, _COMPLAINANT_READERS, Complainant, "a Complainant")
 
 
 _DOCUMENTS = 256
