@@ -18,6 +18,15 @@ class TestSqliteFileRepository(RepositoryContract):
             yield repository
 
 
+class TestSqliteFileRepositoryUncached(RepositoryContract):
+    # Without the decoded-complaint cache every save writes every column and whole documents,
+    # and every read decodes: the paths the cache otherwise shortens.
+    @pytest.fixture
+    def repository(self, tmp_path: Path) -> Iterator[SqliteRepository]:
+        with SqliteRepository(tmp_path / "store.db", cache_size=0) as repository:
+            yield repository
+
+
 class TestSqliteMemoryRepository(RepositoryContract):
     @pytest.fixture
     def repository(self) -> Iterator[SqliteRepository]:

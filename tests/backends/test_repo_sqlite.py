@@ -261,3 +261,42 @@ def test_repo_sqlite_a_second_process_lock_times_out_as_a_storage_error(path: Pa
             blocker.close()
         repo.add(item.complaint, events=item.events)
         assert repo.get("c-1") == item.complaint
+
+
+@pytest.mark.parametrize("cache_size", [2048, 0])
+def test_repo_sqlite_saves_keep_every_indexed_column_current(path: Path, cache_size: int) -> None:
+    # With the cache, a save assigns only the columns that changed since the cached version;
+    # without it, every column. Either way each filter sees exactly the current values, also
+    # when the version saved over was read by another repository on the same file.
+    with (
+        SqliteRepository(path, cache_size=cache_size) as writer,
+        SqliteRepository(path, cache_size=cache_size) as other,
+    ):
+        item = new_complaint(1)
+        writer.add(item.complaint, events=item.events)
+        c1, assigned = advance(item.complaint, ev.ComplaintAssigned, assignee="ann")
+        writer.save(c1, expected_version=1, events=[assigned])
+        c2, moved = advance(c1, ev.StateChanged, transition="t", from_state=c1.state, to_state="x")
+        other.save(c2, expected_version=2, events=[moved])  # a version `writer` never saw
+        c3, clock = advance(
+            writer.get(item.complaint.id),
+            ev.SlaClockStarted,
+            milestone="final_response",
+            due_at=T0 + timedelta(days=3),
+        )
+        writer.save(c3, expected_version=3, events=[clock])
+        c4, reassigned = advance(c3, ev.ComplaintAssigned, assignee="bob")
+        writer.save(c4, expected_version=4, events=[reassigned])
+        c5, moved_on = advance(c4, ev.StateChanged, transition="t", from_state="x", to_state="y")
+        writer.save(c5, expected_version=5, events=[moved_on])
+
+        def ids(**filters: object) -> list[str]:
+            return [c.id for c in other.query(ComplaintQuery(**filters)).items]  # type: ignore[arg-type]
+
+        found = [item.complaint.id]
+        assert ids(assignee="bob") == found and ids(assignee="ann") == []
+        assert ids(states=frozenset({"y"})) == found
+        assert ids(states=frozenset({"x", item.complaint.state})) == []
+        assert ids(next_sla_before=T0 + timedelta(days=4)) == found
+        assert ids(next_sla_before=T0 + timedelta(days=2)) == []
+        assert other.get(item.complaint.id) == c5
