@@ -729,9 +729,10 @@ class ComplaintsHandling:
         while True:
             page = self.storage.query(query)
             counts = [0, 0]
+            sweep = self._sweep(at, counts)
             updates = []
             for complaint in page.items:
-                after, events = self._sweep(at, counts)(complaint, at)
+                after, events = sweep(complaint, at)
                 if events:
                     updates.append(Update(after, complaint.version, events))
             examined += len(page.items)

@@ -124,17 +124,7 @@ class MemoryRepository:
         self, complaint: Complaint, *, expected_version: int, events: Sequence[ev.Event]
     ) -> None:
         """Store the new version with its events, atomically."""
-        c.validate_save(complaint, expected_version, events)
-        with self._lock:
-            self._check_open()
-            stored = self._complaints.get(complaint.id)
-            if stored is None or stored.version != expected_version:
-                raise ConcurrencyConflict(
-                    complaint.id, expected_version, None if stored is None else stored.version
-                )
-            self._complaints[complaint.id] = complaint
-            self._events[complaint.id].extend(events)
-            self._log.extend(events)
+        self.save_many([Update(complaint, expected_version, events)])
 
     def save_many(self, updates: Sequence[Update]) -> None:
         """Apply every update, all or none; see :class:`~iso10002.ports.BatchSaving`."""

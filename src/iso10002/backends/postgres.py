@@ -453,7 +453,6 @@ class PostgresRepository:
         self, complaint: Complaint, *, expected_version: int, events: Sequence[ev.Event]
     ) -> None:
         """Store the new version with its events, atomically; see the port."""
-        c.validate_save(complaint, expected_version, events)
         self.save_many([Update(complaint, expected_version, events)])
 
     def save_many(self, updates: Sequence[Update]) -> None:

@@ -400,11 +400,7 @@ class SqliteRepository:
         self, complaint: Complaint, *, expected_version: int, events: Sequence[ev.Event]
     ) -> None:
         """Store the new version with its events, atomically; see the port."""
-        c.validate_save(complaint, expected_version, events)
-        rows = self._update_rows(complaint, expected_version, events)
-        with self._write() as conn:
-            self._apply_update(conn, complaint, expected_version, rows)
-        self._cache.put((complaint.id, complaint.version), complaint)
+        self.save_many([Update(complaint, expected_version, events)])
 
     def save_many(self, updates: Sequence[Update]) -> None:
         """Apply every update in one transaction; see :class:`~iso10002.ports.BatchSaving`."""
