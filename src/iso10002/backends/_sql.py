@@ -116,16 +116,16 @@ def stored_row(
     """The row of *complaint* as stored; at version 1 the payload is left out (it is the
     receipt's fold).
 
-    With *cache*, the document is built from the one written for *expected_version*, if it is
-    remembered (see :meth:`DecodedCache.complaint_doc`).
+    With *cache*, the JSON text is built from the one written for *expected_version*, if it is
+    remembered (see :meth:`DecodedCache.complaint_json`).
     """
     if complaint.version == 1:
         return complaint_row(dialect, complaint, None)
     if cache is None:
-        doc = complaint_doc(complaint)
+        payload = dialect.json(complaint_doc(complaint))
     else:
-        doc = cache.complaint_doc(complaint, expected_version)
-    return complaint_row(dialect, complaint, dialect.json(doc))
+        payload = cache.complaint_json(complaint, expected_version, dialect.json)
+    return complaint_row(dialect, complaint, payload)
 
 
 def event_row(
@@ -227,42 +227,70 @@ def _writer() -> cattrs.Converter:
 
 
 _WRITER = _writer()
-_COMPLAINT_FIELDS = tuple((f.name, f.type) for f in attrs.fields(attrs.resolve_types(Complaint)))
+_COMPLAINT_FIELDS = tuple(
+    (f.name, f.type, f',"{f.name}":') for f in attrs.fields(attrs.resolve_types(Complaint))
+)
+_COMPLAINT_HEAD = '{"schema_version":%d,"type":"Complaint"' % SCHEMA_VERSION  # noqa: UP031
 
 Document = dict[str, Any]
 """A JSON-safe document as :func:`~iso10002.serialization.dump` writes it."""
 
+Texts = dict[str, tuple[str, tuple[str, ...] | None]]
+"""Per field of a complaint, the JSON text of its value and, for a tuple, of each item."""
 
-def complaint_doc(
-    complaint: Complaint, previous: tuple[Complaint, Document] | None = None
-) -> Document:
-    """The JSON document of *complaint* (what :func:`~iso10002.serialization.dump` gives).
 
-    *previous* is an earlier version of the complaint with its document: every field value the
-    two versions share (the same object, or the same items of a tuple) is taken from that
-    document instead of being converted again. Values are immutable, so the result is the same.
+def complaint_doc(complaint: Complaint) -> Document:
+    """The JSON document of *complaint* (what :func:`~iso10002.serialization.dump` gives)."""
+    return dump(complaint, _WRITER)
+
+
+def complaint_json(
+    complaint: Complaint,
+    encode: Callable[[Any], str],
+    previous: tuple[Complaint, Texts] | None = None,
+) -> tuple[str, Texts]:
+    """The JSON text of *complaint* (``encode(dump(complaint))``), and the texts of its fields.
+
+    *encode* writes a document as compact JSON, keys in order. *previous* is an earlier version
+    of the complaint with its field texts: a field value the two versions share (the same
+    object, or the same items of a tuple) takes its text from there instead of being converted
+    and encoded again. Values are immutable, so the result is the same.
     """
-    if previous is None:
-        return dump(complaint, _WRITER)
-    before, before_doc = previous
-    doc: Document = {"schema_version": SCHEMA_VERSION, "type": "Complaint"}
     unstructure = _WRITER.unstructure
-    for name, kind in _COMPLAINT_FIELDS:
+    texts: Texts = {}
+    parts = [_COMPLAINT_HEAD]
+    for name, kind, key in _COMPLAINT_FIELDS:
         value = getattr(complaint, name)
-        old = getattr(before, name)
-        if value is old:
-            doc[name] = before_doc[name]
-        elif type(value) is tuple and type(old) is tuple:
-            # The old items are alive (held by *before*), so their ids are theirs alone.
-            known = {
-                id(item): item_doc for item, item_doc in zip(old, before_doc[name], strict=True)
-            }
-            doc[name] = [
-                known[id(item)] if id(item) in known else unstructure(item) for item in value
-            ]
+        if previous is not None:
+            old = getattr(previous[0], name)
+            if value is old:
+                text = previous[1][name]
+                texts[name] = text
+                parts += (key, text[0])
+                continue
+            known = previous[1][name][1]
+            if known is not None and type(value) is tuple and type(old) is tuple:
+                # The old items are alive (held by previous[0]), so their ids are theirs alone.
+                by_id = {id(item): t for item, t in zip(old, known, strict=True)}
+                items = tuple(
+                    [
+                        by_id[id(item)] if id(item) in by_id else encode(unstructure(item))
+                        for item in value
+                    ]
+                )
+                text = (f"[{','.join(items)}]", items)
+                texts[name] = text
+                parts += (key, text[0])
+                continue
+        if type(value) is tuple:
+            items = tuple([encode(unstructure(item)) for item in value])
+            text = (f"[{','.join(items)}]", items)
         else:
-            doc[name] = unstructure(value, kind)
-    return doc
+            text = (encode(unstructure(value, kind)), None)
+        texts[name] = text
+        parts += (key, text[0])
+    parts.append("}")
+    return "".join(parts), texts
 
 
 def event_doc(event: ev.Event) -> dict[str, Any]:
@@ -410,7 +438,7 @@ class DecodedCache:
             raise ValidationError([("cache_size", "expected an int of at least 0")])
         self._capacity = capacity
         self._items: OrderedDict[tuple[str, int], Complaint] = OrderedDict()
-        self._documents: OrderedDict[tuple[str, int], tuple[Complaint, Document]] = OrderedDict()
+        self._documents: OrderedDict[tuple[str, int], tuple[Complaint, Texts]] = OrderedDict()
         self._lock = threading.Lock()
 
     def load(self, key: tuple[str, int], decode: Callable[[], Complaint]) -> Complaint:
@@ -443,23 +471,26 @@ class DecodedCache:
             if len(self._items) > self._capacity:
                 self._items.popitem(last=False)
 
-    def complaint_doc(self, complaint: Complaint, expected_version: int) -> Document:
-        """The document of *complaint*, saved over *expected_version*.
+    def complaint_json(
+        self, complaint: Complaint, expected_version: int, encode: Callable[[Any], str]
+    ) -> str:
+        """The JSON text of *complaint*, saved over *expected_version*, written by *encode*.
 
-        It is built from the document last written for that version when it is still
-        remembered (see :func:`complaint_doc`), and remembered in turn for the next save; only
-        the last few documents are kept, as a load-modify-save reads back what it just wrote.
+        It is built from the texts last written for that version when they are still
+        remembered (see :func:`complaint_json`), and remembered in turn for the next save; only
+        the last few are kept, as a load-modify-save reads back what it just wrote. One cache
+        serves one backend, so *encode* is always the same function.
         """
         if not self._capacity:
-            return complaint_doc(complaint)
+            return encode(complaint_doc(complaint))
         with self._lock:
             previous = self._documents.pop((complaint.id, expected_version), None)
-        doc = complaint_doc(complaint, previous)
+        text, texts = complaint_json(complaint, encode, previous)
         with self._lock:
-            self._documents[(complaint.id, complaint.version)] = (complaint, doc)
+            self._documents[(complaint.id, complaint.version)] = (complaint, texts)
             if len(self._documents) > _DOCUMENTS:
                 self._documents.popitem(last=False)
-        return doc
+        return text
 
 
 # --- NUL escaping for PostgreSQL text and JSONB ---------------------------------------------------

@@ -385,7 +385,7 @@ class PostgresRepository:
         """Store a new complaint with its events and, apart, its complainant."""
         c.validate_new(complaint, events, complainant)
         row = q.complaint_row(
-            DIALECT, complaint, q.escaped_json(self._cache.complaint_doc(complaint, 0))
+            DIALECT, complaint, self._cache.complaint_json(complaint, 0, DIALECT.json)
         )
         rows = [q.escaped_json(q.event_doc(e)) for e in events]
         with self._write() as conn:
