@@ -9,6 +9,7 @@ import types
 import typing
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any
 
@@ -223,7 +224,33 @@ def _writer() -> cattrs.Converter:
             if isinstance(value, type) and issubclass(value, enum.Enum):
                 converter.register_unstructure_hook(value, _enum_value)
     converter.register_unstructure_hook(str, identity)
+    converter.register_unstructure_hook_factory(
+        lambda tp: typing.get_origin(tp) is tuple, partial(_tuple_writer, converter)
+    )
     return converter
+
+
+def _exact(tp: Any) -> bool:
+    """Whether the hook for *tp* serves every value a field of type *tp* holds (no subclass
+    or union needs a hook of its own)."""
+    if tp in (str, int, float, bool, datetime) or typing.get_origin(tp) is tuple:
+        return True
+    if not isinstance(tp, type):
+        return False
+    return issubclass(tp, enum.Enum) or (attrs.has(tp) and not tp.__subclasses__())
+
+
+def _tuple_writer(converter: cattrs.Converter, tp: Any) -> Callable[[Any], list[Any]]:
+    """Tuples as lists, with the item hooks looked up once (the default dispatches per item)."""
+    args = typing.get_args(tp)
+    if len(args) == 2 and args[1] is Ellipsis and _exact(args[0]):
+        item = converter.get_unstructure_hook(args[0])
+        return lambda values: [item(v) for v in values]
+    if args and Ellipsis not in args and all(_exact(a) for a in args):
+        parts = tuple(converter.get_unstructure_hook(a) for a in args)
+        return lambda values: [hook(v) for hook, v in zip(parts, values, strict=True)]
+    unstructure = converter.unstructure
+    return lambda values: [unstructure(v) for v in values]
 
 
 _WRITER = _writer()
