@@ -532,8 +532,12 @@ def _erased(c: Complaint, e: PersonalDataErased) -> Mapping[str, Any]:
 
 @_applies(SlaClockStarted)
 def _clock_started(c: Complaint, e: SlaClockStarted) -> Mapping[str, Any]:
-    clock = MilestoneClock(
-        milestone=e.milestone, started_at=e.occurred_at, due_at=e.due_at, warnings=e.warnings
+    clock = _trusted(
+        MilestoneClock,
+        milestone=e.milestone,
+        started_at=e.occurred_at,
+        due_at=e.due_at,
+        warnings=e.warnings,
     )
     others = tuple(k for k in c.clocks if k.milestone != e.milestone)
     return {"clocks": (*others, clock)}
@@ -545,7 +549,7 @@ def _clock_paused(c: Complaint, e: SlaClockPaused) -> Mapping[str, Any]:
     clock = c.clocks[i]
     if not clock.running:
         raise _refuse(e, f"pauses SLA clock {e.milestone!r}, which is not running")
-    return _with_clock(c, i, attrs.evolve(clock, paused_since=e.occurred_at))
+    return _with_clock(c, i, _trusted_evolve(clock, paused_since=e.occurred_at))
 
 
 @_applies(SlaClockResumed)
@@ -570,7 +574,7 @@ def _clock_retargeted(c: Complaint, e: SlaClockRetargeted) -> Mapping[str, Any]:
     clock = c.clocks[i]
     if clock.stopped_at is not None:
         raise _refuse(e, f"retargets SLA clock {e.milestone!r}, which already stopped")
-    return _with_clock(c, i, attrs.evolve(clock, due_at=e.due_at, warnings=e.warnings))
+    return _with_clock(c, i, _trusted_evolve(clock, due_at=e.due_at, warnings=e.warnings))
 
 
 @_applies(SlaClockStopped)
@@ -579,11 +583,16 @@ def _clock_stopped(c: Complaint, e: SlaClockStopped) -> Mapping[str, Any]:
     clock = c.clocks[i]
     if clock.stopped_at is not None:
         raise _refuse(e, f"stops SLA clock {e.milestone!r}, which already stopped")
-    changes: dict[str, Any] = {"stopped_at": e.occurred_at}
-    if clock.paused_since is not None:
-        changes["pauses"] = (*clock.pauses, (clock.paused_since, e.occurred_at))
-        changes["paused_since"] = None
-    return _with_clock(c, i, attrs.evolve(clock, **changes))
+    if clock.paused_since is None:
+        return _with_clock(c, i, _trusted_evolve(clock, stopped_at=e.occurred_at))
+    # The pause span is checked: the stop may not precede the pause.
+    stopped = attrs.evolve(
+        clock,
+        stopped_at=e.occurred_at,
+        pauses=(*clock.pauses, (clock.paused_since, e.occurred_at)),
+        paused_since=None,
+    )
+    return _with_clock(c, i, stopped)
 
 
 @_applies(SlaWarningReached)
@@ -602,7 +611,7 @@ def _breached(c: Complaint, e: SlaBreached) -> Mapping[str, Any]:
     clock = c.clocks[i]
     if clock.breached_at is not None:
         raise _refuse(e, f"SLA clock {e.milestone!r} was already breached")
-    return _with_clock(c, i, attrs.evolve(clock, breached_at=e.occurred_at))
+    return _with_clock(c, i, _trusted_evolve(clock, breached_at=e.occurred_at))
 
 
 def apply(complaint: Complaint | None, event: Event) -> Complaint:

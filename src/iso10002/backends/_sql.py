@@ -9,8 +9,8 @@ import types
 import typing
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from functools import partial
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 import attrs
