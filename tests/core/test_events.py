@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import attrs
 import pytest
@@ -69,9 +70,10 @@ def test_replay_reproduces_the_complaint_event_by_event(history: list[ev.Event])
 
 def _revalidated(value: object) -> object:
     """*value* rebuilt through its validators and converters, nested values first."""
-    if attrs.has(type(value)):
-        fields = attrs.fields(type(value))
-        return type(value)(**{f.name: _revalidated(getattr(value, f.name)) for f in fields})
+    kind: Any = type(value)
+    if attrs.has(kind):
+        fields = attrs.fields(kind)
+        return kind(**{f.name: _revalidated(getattr(value, f.name)) for f in fields})
     if type(value) is tuple:
         return tuple(_revalidated(item) for item in value)
     return value

@@ -224,16 +224,18 @@ def _writer() -> cattrs.Converter:
             if isinstance(value, type) and issubclass(value, enum.Enum):
                 converter.register_unstructure_hook(value, _enum_value)
     converter.register_unstructure_hook(str, identity)
-    converter.register_unstructure_hook_factory(
-        lambda tp: typing.get_origin(tp) is tuple, partial(_tuple_writer, converter)
-    )
+    converter.register_unstructure_hook_factory(_is_tuple, partial(_tuple_writer, converter))
     return converter
+
+
+def _is_tuple(tp: Any) -> bool:
+    return typing.get_origin(tp) is tuple
 
 
 def _exact(tp: Any) -> bool:
     """Whether the hook for *tp* serves every value a field of type *tp* holds (no subclass
     or union needs a hook of its own)."""
-    if tp in (str, int, float, bool, datetime) or typing.get_origin(tp) is tuple:
+    if tp in (str, int, float, bool, datetime) or _is_tuple(tp):
         return True
     if not isinstance(tp, type):
         return False

@@ -175,23 +175,82 @@ class _Closed(StorageError):
         super().__init__("the repository is closed")
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Turn driver errors into the library's errors."""
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
+def _translate(exc: BaseException) -> None:
+    """Raise the library's error for the driver error *exc* (return for any other error)."""
+    if isinstance(exc, sqlite3.IntegrityError):
         found = _UNIQUE.search(str(exc))
         if found is not None and found.group(1) in ("complaints", "events"):
             column = {"id": "id", "reference": "reference"}.get(found.group(2), "id")
             raise DuplicateError(f"a complaint with this {column} is already stored") from None
         raise StorageError(f"SQLite refused the write: {exc}") from exc
-    except sqlite3.Error as exc:
+    if isinstance(exc, sqlite3.Error):
         raise StorageError(f"SQLite failed: {exc}") from exc
-    except UnicodeEncodeError:
+    if isinstance(exc, UnicodeEncodeError):
         raise ValidationError(
             [("", "text must be valid Unicode (no lone surrogates) to be stored")]
         ) from None
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Turn driver errors into the library's errors."""
+    try:
+        yield
+    except Exception as exc:
+        _translate(exc)
+        raise
+
+
+class _Session:
+    """A ``with`` block on a pooled connection: a read or, with *write*, one transaction
+    (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on an error); driver errors become the
+    library's. A class rather than a generator: it runs once per repository call."""
+
+    __slots__ = ("_conn", "_db", "_write")
+
+    def __init__(self, db: _Connections, write: bool) -> None:
+        self._db = db
+        self._write = write
+
+    def __enter__(self) -> sqlite3.Connection:
+        db = self._db
+        try:
+            if not self._write:
+                self._conn = db.acquire()
+                return self._conn
+            db.write_lock.acquire()
+            try:
+                conn = db.acquire()
+            except BaseException:
+                db.write_lock.release()
+                raise
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                db.release(conn)
+                db.write_lock.release()
+                raise
+            self._conn = conn
+            return conn
+        except Exception as exc:
+            _translate(exc)
+            raise
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        db, conn = self._db, self._conn
+        try:
+            try:
+                if self._write:
+                    conn.execute("COMMIT" if error is None else "ROLLBACK")
+            finally:
+                db.release(conn)
+                if self._write:
+                    db.write_lock.release()
+        except Exception as exc:
+            _translate(exc)
+            raise
+        if isinstance(error, Exception):
+            _translate(error)
 
 
 class _Connections:
@@ -225,16 +284,20 @@ class _Connections:
             raise
         return conn
 
-    @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
+    def acquire(self) -> sqlite3.Connection:
+        """A connection for the caller alone (``:memory:``: the shared one, under the lock)
+        until it is given back with :meth:`release`."""
         if self._memory:
-            with self._lock:
+            self._lock.acquire()
+            try:
                 if self.closed:
                     raise _Closed
                 if not self._idle:
                     self._idle.append(self._connect())
-                yield self._idle[0]
-            return
+                return self._idle[0]
+            except BaseException:
+                self._lock.release()
+                raise
         with self._lock:
             if self.closed:
                 raise _Closed
@@ -243,16 +306,29 @@ class _Connections:
             conn = self._connect()
         with self._lock:
             self._busy.add(conn)
+        return conn
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        """Give back a connection from :meth:`acquire`; it is kept for reuse unless the pool is
+        closed or full, or a transaction was left open on it."""
+        if self._memory:
+            self._lock.release()
+            return
+        with self._lock:
+            self._busy.discard(conn)
+            keep = not self.closed and len(self._idle) < 16 and not conn.in_transaction
+            if keep:
+                self._idle.append(conn)
+        if not keep:
+            conn.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        conn = self.acquire()
         try:
             yield conn
         finally:
-            with self._lock:
-                self._busy.discard(conn)
-                keep = not self.closed and len(self._idle) < 16 and not conn.in_transaction
-                if keep:
-                    self._idle.append(conn)
-            if not keep:
-                conn.close()
+            self.release(conn)
 
     def close(self) -> None:
         with self._lock:
@@ -308,21 +384,11 @@ class SqliteRepository:
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with _translated(), self._db.connection() as conn:
-            yield conn
+    def _read(self) -> _Session:
+        return _Session(self._db, write=False)
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with _translated(), self._db.write_lock, self._db.connection() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _write(self) -> _Session:
+        return _Session(self._db, write=True)
 
     def _migrate(self) -> None:
         with _translated(), self._db.connection() as conn:
