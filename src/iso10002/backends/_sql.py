@@ -266,6 +266,11 @@ Document = dict[str, Any]
 
 Texts = dict[str, tuple[str, tuple[str, ...] | None]]
 """Per field of a complaint, the JSON text of its value and, for a tuple, of each item."""
+_CONSTANTS: dict[object, tuple[str, None]] = {
+    None: ("null", None),
+    True: ("true", None),
+    False: ("false", None),
+}
 
 
 def complaint_doc(complaint: Complaint) -> Document:
@@ -314,6 +319,10 @@ def complaint_json(
         if type(value) is tuple:
             items = tuple([encode(unstructure(item)) for item in value])
             text = (f"[{','.join(items)}]", items)
+        elif value is None or type(value) is bool:
+            text = _CONSTANTS[value]
+        elif type(value) is int:
+            text = (str(value), None)
         else:
             text = (encode(unstructure(value, kind)), None)
         texts[name] = text
