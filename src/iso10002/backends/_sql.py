@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import enum
+import operator
 import re
 import threading
 import types
 import typing
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from functools import partial
+from itertools import compress
 from typing import Any
 
 import attrs
@@ -123,10 +125,8 @@ def stored_row(
     if complaint.version == 1:
         return complaint_row(dialect, complaint, None)
     if cache is None:
-        payload = dialect.json(complaint_doc(complaint))
-    else:
-        payload = cache.complaint_json(complaint, expected_version, dialect.json)
-    return complaint_row(dialect, complaint, payload)
+        return complaint_row(dialect, complaint, dialect.json(complaint_doc(complaint)))
+    return cache.stored_row(dialect, complaint, expected_version)[0]
 
 
 def event_row(
@@ -259,18 +259,26 @@ _WRITER = _writer()
 _COMPLAINT_FIELDS = tuple(
     (f.name, f.type, f',"{f.name}":') for f in attrs.fields(attrs.resolve_types(Complaint))
 )
+_FIELD_VALUES = operator.attrgetter(*(name for name, _, _ in _COMPLAINT_FIELDS))
+_FIELD_INDICES = range(len(_COMPLAINT_FIELDS))
 _COMPLAINT_HEAD = '{"schema_version":%d,"type":"Complaint"' % SCHEMA_VERSION  # noqa: UP031
 
 Document = dict[str, Any]
 """A JSON-safe document as :func:`~iso10002.serialization.dump` writes it."""
 
-Texts = dict[str, tuple[str, tuple[str, ...] | None]]
-"""Per field of a complaint, the JSON text of its value and, for a tuple, of each item."""
-_CONSTANTS: dict[object, tuple[str, None]] = {
-    None: ("null", None),
-    True: ("true", None),
-    False: ("false", None),
-}
+
+@attrs.frozen
+class Texts:
+    """The pieces of a complaint's JSON text, kept to build the next version's text from."""
+
+    parts: list[str]
+    """The text is ``"".join(parts)``: the head, then each field's key and value text (field
+    *i* at index ``2 * i + 2``), then ``"}"``."""
+    items: dict[int, tuple[str, ...]]
+    """The texts of the items of each tuple field, by field index."""
+
+
+_CONSTANTS: dict[object, str] = {None: "null", True: "true", False: "false"}
 
 
 def complaint_doc(complaint: Complaint) -> Document:
@@ -283,52 +291,54 @@ def complaint_json(
     encode: Callable[[Any], str],
     previous: tuple[Complaint, Texts] | None = None,
 ) -> tuple[str, Texts]:
-    """The JSON text of *complaint* (``encode(dump(complaint))``), and the texts of its fields.
+    """The JSON text of *complaint* (``encode(dump(complaint))``), and its pieces.
 
     *encode* writes a document as compact JSON, keys in order. *previous* is an earlier version
-    of the complaint with its field texts: a field value the two versions share (the same
-    object, or the same items of a tuple) takes its text from there instead of being converted
-    and encoded again. Values are immutable, so the result is the same.
+    of the complaint with its pieces: a field value the two versions share (the same object, or
+    the same items of a tuple) keeps its text instead of being converted and encoded again.
+    Values are immutable, so the result is the same.
     """
     unstructure = _WRITER.unstructure
-    texts: Texts = {}
-    parts = [_COMPLAINT_HEAD]
-    for name, kind, key in _COMPLAINT_FIELDS:
-        value = getattr(complaint, name)
-        if previous is not None:
-            old = getattr(previous[0], name)
-            if value is old:
-                text = previous[1][name]
-                texts[name] = text
-                parts += (key, text[0])
-                continue
-            known = previous[1][name][1]
-            if known is not None and type(value) is tuple and type(old) is tuple:
-                # The old items are alive (held by previous[0]), so their ids are theirs alone.
-                by_id = {id(item): t for item, t in zip(old, known, strict=True)}
-                items = tuple(
+    values = _FIELD_VALUES(complaint)
+    if previous is None:
+        old_values: tuple[Any, ...] = ()
+        parts = [_COMPLAINT_HEAD]
+        for _, _, key in _COMPLAINT_FIELDS:
+            parts += (key, "")
+        parts.append("}")
+        items: dict[int, tuple[str, ...]] = {}
+        changed: Iterable[int] = _FIELD_INDICES
+    else:
+        before, texts = previous
+        old_values = _FIELD_VALUES(before)
+        parts = texts.parts.copy()
+        items = texts.items.copy()
+        changed = compress(_FIELD_INDICES, map(operator.is_not, values, old_values))
+    for i in changed:
+        value = values[i]
+        if type(value) is tuple:
+            known = items.get(i)
+            if known:
+                # The old items are alive (held by *before*), so their ids are theirs alone.
+                by_id = {id(item): t for item, t in zip(old_values[i], known, strict=True)}
+                new = tuple(
                     [
                         by_id[id(item)] if id(item) in by_id else encode(unstructure(item))
                         for item in value
                     ]
                 )
-                text = (f"[{','.join(items)}]", items)
-                texts[name] = text
-                parts += (key, text[0])
-                continue
-        if type(value) is tuple:
-            items = tuple([encode(unstructure(item)) for item in value])
-            text = (f"[{','.join(items)}]", items)
+            else:
+                new = tuple([encode(unstructure(item)) for item in value])
+            items[i] = new
+            text = f"[{','.join(new)}]"
         elif value is None or type(value) is bool:
             text = _CONSTANTS[value]
         elif type(value) is int:
-            text = (str(value), None)
+            text = str(value)
         else:
-            text = (encode(unstructure(value, kind)), None)
-        texts[name] = text
-        parts += (key, text[0])
-    parts.append("}")
-    return "".join(parts), texts
+            text = encode(unstructure(value, _COMPLAINT_FIELDS[i][1]))
+        parts[2 * i + 2] = text
+    return "".join(parts), Texts(parts, items)
 
 
 def event_doc(event: ev.Event) -> dict[str, Any]:
@@ -461,6 +471,8 @@ def load_complainant(doc: object) -> Complainant:
 
 
 _DOCUMENTS = 256
+_Written = tuple[Complaint, Texts, "tuple[Any, ...] | None"]
+"""A remembered save: the complaint, the pieces of its JSON text and, if built, its row."""
 
 
 class DecodedCache:
@@ -476,7 +488,7 @@ class DecodedCache:
             raise ValidationError([("cache_size", "expected an int of at least 0")])
         self._capacity = capacity
         self._items: OrderedDict[tuple[str, int], Complaint] = OrderedDict()
-        self._documents: OrderedDict[tuple[str, int], tuple[Complaint, Texts]] = OrderedDict()
+        self._documents: OrderedDict[tuple[str, int], _Written] = OrderedDict()
         self._lock = threading.Lock()
 
     def load(self, key: tuple[str, int], decode: Callable[[], Complaint]) -> Complaint:
@@ -514,21 +526,41 @@ class DecodedCache:
     ) -> str:
         """The JSON text of *complaint*, saved over *expected_version*, written by *encode*.
 
-        It is built from the texts last written for that version when they are still
+        It is built from the pieces last written for that version when they are still
         remembered (see :func:`complaint_json`), and remembered in turn for the next save; only
         the last few are kept, as a load-modify-save reads back what it just wrote. One cache
         serves one backend, so *encode* is always the same function.
         """
+        return self._write(complaint, expected_version, encode)[0]
+
+    def stored_row(
+        self, dialect: Dialect, complaint: Complaint, expected_version: int
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
+        """The row of *complaint* saved over *expected_version* (see :func:`stored_row`), and
+        the row written for *expected_version* when it is remembered."""
+        if complaint.version == 1 or not self._capacity:
+            return stored_row(dialect, complaint), None
+        payload, previous = self._write(complaint, expected_version, dialect.json)
+        row = complaint_row(dialect, complaint, payload)
+        with self._lock:
+            written = self._documents.get((complaint.id, complaint.version))
+            if written is not None and written[0] is complaint:
+                self._documents[(complaint.id, complaint.version)] = (*written[:2], row)
+        return row, None if previous is None else previous[2]
+
+    def _write(
+        self, complaint: Complaint, expected_version: int, encode: Callable[[Any], str]
+    ) -> tuple[str, _Written | None]:
         if not self._capacity:
-            return encode(complaint_doc(complaint))
+            return encode(complaint_doc(complaint)), None
         with self._lock:
             previous = self._documents.pop((complaint.id, expected_version), None)
-        text, texts = complaint_json(complaint, encode, previous)
+        text, texts = complaint_json(complaint, encode, None if previous is None else previous[:2])
         with self._lock:
-            self._documents[(complaint.id, complaint.version)] = (complaint, texts)
+            self._documents[(complaint.id, complaint.version)] = (complaint, texts, None)
             if len(self._documents) > _DOCUMENTS:
                 self._documents.popitem(last=False)
-        return text
+        return text, previous
 
 
 # --- NUL escaping for PostgreSQL text and JSONB ---------------------------------------------------

@@ -484,15 +484,18 @@ class SqliteRepository:
         self, complaint: Complaint, expected_version: int, events: Sequence[ev.Event]
     ) -> _UpdateRows:
         """The statement, parameters and event rows of a save over *expected_version*."""
-        values = _complaint_row(complaint, self._cache, expected_version)[2:]
-        previous = self._cache.peek((complaint.id, expected_version))
-        if previous is None:
+        row, before = self._cache.stored_row(DIALECT, complaint, expected_version)
+        if before is None:
+            previous = self._cache.peek((complaint.id, expected_version))
+            if previous is not None:
+                before = q.complaint_row(DIALECT, previous, None)
+        values = row[2:]
+        if before is None:
             changed = tuple(range(len(values)))
         else:
-            before = q.complaint_row(DIALECT, previous, None)[2:]
             changed = tuple(
                 i
-                for i, (old, new) in enumerate(zip(before, values, strict=True))
+                for i, (old, new) in enumerate(zip(before[2:], values, strict=True))
                 if i in _ALWAYS_UPDATED or old != new
             )
         params = (*(values[i] for i in changed), complaint.id)
