@@ -625,7 +625,8 @@ def apply(complaint: Complaint | None, event: Event) -> Complaint:
             raise _refuse(event, "a complaint can be received only once")
         if event.sequence != 1:
             raise _refuse(event, "the receipt must be event 1")
-        return Complaint(
+        return _trusted(
+            Complaint,
             id=event.complaint_id,
             reference=event.reference,
             state=event.state,
