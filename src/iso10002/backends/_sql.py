@@ -255,6 +255,8 @@ def _expression(converter: cattrs.Converter, tp: Any, src: str, names: dict[str,
         item = f"x{len(names)}"
         names[item] = None  # a fresh name for the comprehension
         return f"[{_expression(converter, args[0], item, names)} for {item} in {src}]"
+    if origin is frozenset and args == (str,):
+        return f"sorted({src})"
     if origin is tuple and args and Ellipsis not in args and all(_exact(a) for a in args):
         parts = (_expression(converter, a, f"{src}[{k}]", names) for k, a in enumerate(args))
         return f"[{', '.join(parts)}]"
@@ -263,13 +265,18 @@ def _expression(converter: cattrs.Converter, tp: Any, src: str, names: dict[str,
     return f"{hook}({src})"
 
 
-def _attrs_writer(converter: cattrs.Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+def _attrs_writer(
+    converter: cattrs.Converter, cls: type[Any], *, document: bool = False
+) -> Callable[[Any], dict[str, Any]]:
     """A function writing an instance of *cls* as a dict, generated from its field types (as
     cattrs generates its own, with the common field types inlined); events lead with their
-    ``"type"``, as :func:`~iso10002.serialization.make_converter` writes them."""
+    ``"type"``, as :func:`~iso10002.serialization.make_converter` writes them. With *document*,
+    the dict is the tagged document :func:`~iso10002.serialization.dump` writes."""
     names: dict[str, Any] = {}
     lines = ["def write(o):"]
-    items = [f"'type': {cls.__name__!r}"] if issubclass(cls, ev.Event) else []
+    items = [f"'schema_version': {SCHEMA_VERSION!r}"] if document else []
+    if document or issubclass(cls, ev.Event):
+        items.append(f"'type': {cls.__name__!r}")
     for i, field in enumerate(attrs.fields(attrs.resolve_types(cls))):
         lines.append(f"    v{i} = o.{field.name}")
         items.append(f"{field.name!r}: {_expression(converter, field.type, f'v{i}', names)}")
@@ -393,14 +400,22 @@ def complaint_json(
     return "".join(parts), Texts(parts, items)
 
 
+_DOCUMENT_WRITERS = {
+    cls: _attrs_writer(_WRITER, cls, document=True)
+    for cls in (*ev.EVENT_TYPES.values(), Complainant)
+}
+
+
 def event_doc(event: ev.Event) -> dict[str, Any]:
     """The JSON document of *event* (what :func:`~iso10002.serialization.dump` gives)."""
-    return dump(event, _WRITER)
+    write = _DOCUMENT_WRITERS.get(type(event))
+    return dump(event, _WRITER) if write is None else write(event)
 
 
 def complainant_doc(complainant: Complainant) -> dict[str, Any]:
     """The JSON document of *complainant* (what :func:`~iso10002.serialization.dump` gives)."""
-    return dump(complainant, _WRITER)
+    write = _DOCUMENT_WRITERS.get(type(complainant))
+    return dump(complainant, _WRITER) if write is None else write(complainant)
 
 
 _Reader = Callable[[Any], Any]
