@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import operator
 import re
 import threading
 import types
 import typing
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from functools import partial
-from itertools import compress
 from typing import Any
 
 import attrs
@@ -228,7 +228,6 @@ def _writer() -> cattrs.Converter:
             elif isinstance(value, type) and attrs.has(value) and value is not ev.Event:
                 ours.add(value)
     converter.register_unstructure_hook(str, identity)
-    converter.register_unstructure_hook_factory(_is_tuple, partial(_tuple_writer, converter))
     converter.register_unstructure_hook_factory(
         lambda tp: tp in ours, partial(_attrs_writer, converter)
     )
@@ -238,9 +237,12 @@ def _writer() -> cattrs.Converter:
 _NONE = type(None)
 
 
-def _expression(converter: cattrs.Converter, tp: Any, src: str, names: dict[str, Any]) -> str:
+def _expression(
+    converter: cattrs.Converter, tp: Any, src: str, scope: dict[str, Any], fresh: Iterator[int]
+) -> str:
     """Python source for the JSON form of *src*, a value of type *tp*: inline for scalars,
-    instants, enums, optionals and tuples of those; a call of the type's hook otherwise."""
+    instants, enums, optionals, text sets and tuples of those; otherwise a call of the type's
+    hook, put in *scope* under a *fresh* name."""
     if tp in (str, int, float, bool):
         return src
     if tp is datetime:
@@ -249,19 +251,19 @@ def _expression(converter: cattrs.Converter, tp: Any, src: str, names: dict[str,
         return f"{src}.value"
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType) and len(args) == 2 and _NONE in args:
-        inner = _expression(converter, args[0] if args[1] is _NONE else args[1], src, names)
-        return src if inner == src else f"(None if {src} is None else {inner})"
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis and _exact(args[0]):
-        item = f"x{len(names)}"
-        names[item] = None  # a fresh name for the comprehension
-        return f"[{_expression(converter, args[0], item, names)} for {item} in {src}]"
+        inner = args[0] if args[1] is _NONE else args[1]
+        text = _expression(converter, inner, src, scope, fresh)
+        return src if text == src else f"(None if {src} is None else {text})"
     if origin is frozenset and args == (str,):
         return f"sorted({src})"
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis and _exact(args[0]):
+        item = f"x{next(fresh)}"
+        return f"[{_expression(converter, args[0], item, scope, fresh)} for {item} in {src}]"
     if origin is tuple and args and Ellipsis not in args and all(_exact(a) for a in args):
-        parts = (_expression(converter, a, f"{src}[{k}]", names) for k, a in enumerate(args))
+        parts = (_expression(converter, a, f"{src}[{k}]", scope, fresh) for k, a in enumerate(args))
         return f"[{', '.join(parts)}]"
-    hook = f"h{len(names)}"
-    names[hook] = converter.get_unstructure_hook(tp)  # what cattrs' own code would call
+    hook = f"h{next(fresh)}"
+    scope[hook] = converter.get_unstructure_hook(tp)  # what cattrs' own code would call
     return f"{hook}({src})"
 
 
@@ -272,16 +274,17 @@ def _attrs_writer(
     cattrs generates its own, with the common field types inlined); events lead with their
     ``"type"``, as :func:`~iso10002.serialization.make_converter` writes them. With *document*,
     the dict is the tagged document :func:`~iso10002.serialization.dump` writes."""
-    names: dict[str, Any] = {}
+    scope: dict[str, Any] = {}
+    fresh = itertools.count()
     lines = ["def write(o):"]
     items = [f"'schema_version': {SCHEMA_VERSION!r}"] if document else []
     if document or issubclass(cls, ev.Event):
         items.append(f"'type': {cls.__name__!r}")
     for i, field in enumerate(attrs.fields(attrs.resolve_types(cls))):
         lines.append(f"    v{i} = o.{field.name}")
-        items.append(f"{field.name!r}: {_expression(converter, field.type, f'v{i}', names)}")
+        value = _expression(converter, field.type, f"v{i}", scope, fresh)
+        items.append(f"{field.name!r}: {value}")
     lines.append(f"    return {{{', '.join(items)}}}")
-    scope = {k: v for k, v in names.items() if v is not None}
     exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names and types
     write: Callable[[Any], dict[str, Any]] = scope["write"]
     return write
@@ -299,19 +302,6 @@ def _exact(tp: Any) -> bool:
     if not isinstance(tp, type):
         return False
     return issubclass(tp, enum.Enum) or (attrs.has(tp) and not tp.__subclasses__())
-
-
-def _tuple_writer(converter: cattrs.Converter, tp: Any) -> Callable[[Any], list[Any]]:
-    """Tuples as lists, with the item hooks looked up once (the default dispatches per item)."""
-    args = typing.get_args(tp)
-    if len(args) == 2 and args[1] is Ellipsis and _exact(args[0]):
-        item = converter.get_unstructure_hook(args[0])
-        return lambda values: [item(v) for v in values]
-    if args and Ellipsis not in args and all(_exact(a) for a in args):
-        parts = tuple(converter.get_unstructure_hook(a) for a in args)
-        return lambda values: [hook(v) for hook, v in zip(parts, values, strict=True)]
-    unstructure = converter.unstructure
-    return lambda values: [unstructure(v) for v in values]
 
 
 _WRITER = _writer()
@@ -372,7 +362,7 @@ def complaint_json(
         old_values = _FIELD_VALUES(before)
         parts = texts.parts.copy()
         items = texts.items.copy()
-        changed = compress(_FIELD_INDICES, map(operator.is_not, values, old_values))
+        changed = itertools.compress(_FIELD_INDICES, map(operator.is_not, values, old_values))
     for i in changed:
         value = values[i]
         if type(value) is tuple:
