@@ -426,13 +426,23 @@ def _read_float(value: Any) -> float:
     return float(value)
 
 
+_INSTANTS: dict[str, datetime] = {}
+"""Instants read lately, by their text: a document repeats a few instants many times."""
+
+
 def _read_datetime(text: str) -> datetime:
+    found = _INSTANTS.get(text)
+    if found is not None:
+        return found
     value = datetime.fromisoformat(text)
-    if value.tzinfo is timezone.utc:
-        return value
-    if value.utcoffset() is None:
-        raise ValueError("a naive datetime")  # the validating path names the field
-    return value.astimezone(timezone.utc)
+    if value.tzinfo is not timezone.utc:
+        if value.utcoffset() is None:
+            raise ValueError("a naive datetime")  # the validating path names the field
+        value = value.astimezone(timezone.utc)
+    if len(_INSTANTS) >= 4096:
+        _INSTANTS.clear()
+    _INSTANTS[text] = value
+    return value
 
 
 def _reader(tp: Any) -> _Reader:
@@ -464,16 +474,52 @@ def _reader(tp: Any) -> _Reader:
     raise TypeError(f"no trusted reader for {tp!r}")  # pragma: no cover - a new field type
 
 
+def _not_read() -> Any:
+    raise TypeError("unexpected JSON type")  # the validating path names the field
+
+
+def _read_expression(tp: Any, src: str, scope: dict[str, Any], fresh: Iterator[int]) -> str:
+    """Python source reading *src* (a name bound to the JSON form of a *tp* value) as
+    :func:`_reader` does: inline for scalars, instants, enums, optionals and tuples of those;
+    otherwise a call of ``_reader(tp)``, put in *scope* under a *fresh* name."""
+    if tp is str or tp is int or tp is bool:
+        return f"({src} if type({src}) is {tp.__name__} else _not_read())"
+    if tp is float:
+        return f"_read_float({src})"
+    if tp is datetime:
+        return f"_read_datetime({src})"
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType) and len(args) == 2 and _NONE in args:
+        inner = args[0] if args[1] is _NONE else args[1]
+        return f"(None if {src} is None else {_read_expression(inner, src, scope, fresh)})"
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = f"x{next(fresh)}"
+        return f"tuple([{_read_expression(args[0], item, scope, fresh)} for {item} in {src}])"
+    name = f"r{next(fresh)}"
+    scope[name] = _reader(tp)
+    return f"{name}({src})"
+
+
 def _attrs_reader(cls: type[Any]) -> _Reader:
-    plan = tuple((f.name, _reader(f.type)) for f in attrs.fields(attrs.resolve_types(cls)))
-    new, put = object.__new__, object.__setattr__
-
-    def read(data: Any) -> Any:
-        obj = new(cls)
-        for name, read_field in plan:
-            put(obj, name, read_field(data[name]))
-        return obj
-
+    """A reader of *cls* generated from its field types (see :func:`_reader`): the instance is
+    made without running ``__init__``, so no validator runs again."""
+    scope: dict[str, Any] = {
+        "cls": cls,
+        "new": object.__new__,
+        "put": object.__setattr__,
+        "_not_read": _not_read,
+        "_read_float": _read_float,
+        "_read_datetime": _read_datetime,
+    }
+    fresh = itertools.count()
+    lines = ["def read(d):", "    o = new(cls)"]
+    for i, field in enumerate(attrs.fields(attrs.resolve_types(cls))):
+        lines.append(f"    v{i} = d[{field.name!r}]")
+        value = _read_expression(field.type, f"v{i}", scope, fresh)
+        lines.append(f"    put(o, {field.name!r}, {value})")
+    lines.append("    return o")
+    exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names and types
+    read: _Reader = scope["read"]
     return read
 
 
