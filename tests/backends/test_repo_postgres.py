@@ -327,3 +327,33 @@ def test_repo_postgres_sessions_run_without_jit(repo: Any) -> None:
     """JIT compilation would add milliseconds to every query on a freshly bulk-loaded table."""
     with repo._pool.connection() as conn:
         assert conn.execute("SHOW jit").fetchone()[0] == "off"
+
+
+def test_repo_postgres_pages_streamed_row_by_row_are_the_same(repo: Any, monkeypatch: Any) -> None:
+    """Pages are streamed in chunks where libpq allows it, else row by row: the same pages."""
+    from iso10002.backends import postgres
+
+    items = [new_complaint(n, category=NUL + SQL if n % 3 else "staff") for n in range(1, 21)]
+    repo.add_many(items)
+    later, note = advance(items[4].complaint, ev.NoteAdded, text="\ue000" + NUL)
+    repo.save(later, expected_version=1, events=[note])
+    queries = [ComplaintQuery(limit=limit) for limit in (1, 7, 8, 9, 50)]
+    queries.append(ComplaintQuery(category_prefix=NUL, limit=5))
+    chunked = [repo.query(query) for query in queries]
+    monkeypatch.setattr(postgres, "_CHUNK", 1)
+    assert [repo.query(query) for query in queries] == chunked
+    expected = {i.complaint.id: i.complaint for i in items} | {later.id: later}
+    for page in chunked:
+        assert list(page.items) == [expected[x.id] for x in page.items]
+
+
+def test_repo_postgres_a_page_failing_to_decode_leaves_the_repository_usable(
+    repo: Any, raw: Any, schema: str
+) -> None:
+    items = [new_complaint(n) for n in range(1, 31)]
+    repo.add_many(items)
+    raw.execute(f"""UPDATE "{schema}".complaints SET payload = '[]' WHERE id = 'c-3'""")
+    with pytest.raises(ValidationError):
+        repo.query(ComplaintQuery(limit=20))
+    raw.execute(f'UPDATE "{schema}".complaints SET payload = NULL WHERE id = %s', ("c-3",))
+    assert list(repo.query(ComplaintQuery(limit=20)).items) == [i.complaint for i in items[:20]]

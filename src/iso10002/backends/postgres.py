@@ -230,6 +230,20 @@ class _Pool:
 
 _complaint_row = functools.partial(q.stored_row, DIALECT)
 
+_CHUNK = (
+    8
+    if getattr(psycopg, "capabilities", None) is not None
+    and psycopg.capabilities.has_stream_chunked()
+    else 1
+)
+"""Rows per chunk when a page is streamed: chunks need libpq 17 or later, else row by row."""
+
+
+def _stream(cur: psycopg.Cursor[Any], sql: str, params: Sequence[Any]) -> Iterator[Any]:
+    if _CHUNK > 1:
+        return cur.stream(sql, params, size=_CHUNK)
+    return cur.stream(sql, params)  # psycopg before 3.2 knows no size
+
 
 def _decode(complaint: Any, receipt: Any) -> Complaint:
     if complaint is not None:
@@ -554,9 +568,11 @@ class PostgresRepository:
         """One page of matching complaints in ``(received_at, id)`` order."""
         c.check_query(query)
         tail, params = q.page_clause(DIALECT, query)
-        with self._read() as conn:
-            rows = conn.execute(f"{self._select_complaint}{tail}", params).fetchall()
-        return c.page_from([self._load(r) for r in rows], query.limit)
+        with self._read() as conn, conn.cursor() as cur:
+            # Streamed: the first rows are decoded while the server still converts the later
+            # ones to text, instead of after the whole page has arrived.
+            found = [self._load(r) for r in _stream(cur, f"{self._select_complaint}{tail}", params)]
+        return c.page_from(found, query.limit)
 
     def count(self, query: ComplaintQuery) -> int:
         """How many complaints match (cursor and limit ignored)."""
