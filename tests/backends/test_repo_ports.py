@@ -139,6 +139,38 @@ def test_repo_escaped_json_round_trips(doc: dict[str, Any]) -> None:
     assert q.unescaped_doc(text) == doc
 
 
+@given(
+    doc=st.dictionaries(st.text(_chars(), max_size=6), JSON, max_size=5),
+    spaced=st.booleans(),
+    around=st.sampled_from(["", " ", "\n", "x", "\ufeff", q.ESCAPE]),
+    at_end=st.booleans(),
+)
+def test_repo_unescaped_doc_reads_what_json_loads_reads(
+    doc: dict[str, Any], spaced: bool, around: str, at_end: bool
+) -> None:
+    """Oracle: json.loads, then unescaping. unescaped_doc reads a text without the escape
+    character in one step when it can; the result (types and key order included) or the error
+    must be the same."""
+
+    def reference(text: str) -> Any:
+        loaded = json.loads(text)
+        return loaded if q.ESCAPE not in text else q._walk(loaded, q.unescape_text)
+
+    text = q.escaped_json(doc)
+    if spaced:  # as PostgreSQL writes JSONB out
+        text = json.dumps(json.loads(text), ensure_ascii=False)
+    text = text + around if at_end else around + text
+    try:
+        expected = reference(text)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            q.unescaped_doc(text)
+        return
+    assert repr(q.unescaped_doc(text)) == repr(expected)
+    if not around:
+        assert repr(q.unescaped_doc(text)) == repr(doc)
+
+
 def test_repo_payload_checks() -> None:
     assert c.payload_json({"a": [1, 2.5, None, True, "x"]}) == '{"a":[1,2.5,null,true,"x"]}'
     for bad in ({"a": float("inf")}, {"a": {2: 1}}, {"a": object()}, {"a": [b"x"]}):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import json
 import operator
 import re
 import threading
@@ -708,14 +709,21 @@ def escaped_json(doc: Any) -> str:
     return c.to_json(_walk(doc, escape_text))
 
 
+_JSON = json.JSONDecoder()
+
+
 def unescaped_doc(text: str) -> Any:
     """The document stored by :func:`escaped_json`."""
-    import json
-
-    doc = json.loads(text)
-    if ESCAPE not in text:
-        return doc
-    return _walk(doc, unescape_text)
+    if ESCAPE in text:
+        return _walk(json.loads(text), unescape_text)
+    try:  # PostgreSQL writes JSONB without surrounding whitespace: read it in one step
+        doc, end = _JSON.raw_decode(text)
+    except ValueError:
+        pass
+    else:
+        if end == len(text):
+            return doc
+    return json.loads(text)  # whitespace around the document, or json's own error
 
 
 IDENTITY = _identity
