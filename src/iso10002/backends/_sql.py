@@ -641,7 +641,8 @@ class DecodedCache:
         self, dialect: Dialect, complaint: Complaint, expected_version: int
     ) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
         """The row of *complaint* saved over *expected_version* (see :func:`stored_row`), and
-        the row written for *expected_version* when it is remembered."""
+        the row stored for *expected_version* when that version is remembered (without its
+        payload when only the decoded complaint is)."""
         if complaint.version == 1 or not self._capacity:
             return stored_row(dialect, complaint), None
         payload, previous = self._write(complaint, expected_version, dialect.json)
@@ -650,7 +651,10 @@ class DecodedCache:
             written = self._documents.get((complaint.id, complaint.version))
             if written is not None and written[0] is complaint:
                 self._documents[(complaint.id, complaint.version)] = (*written[:2], row)
-        return row, None if previous is None else previous[2]
+        if previous is not None and previous[2] is not None:
+            return row, previous[2]
+        before = self.peek((complaint.id, expected_version))
+        return row, None if before is None else complaint_row(dialect, before, None)
 
     def _write(
         self, complaint: Complaint, expected_version: int, encode: Callable[[Any], str]

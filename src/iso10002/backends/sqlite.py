@@ -14,8 +14,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from os import PathLike, fspath
 from types import TracebackType
@@ -157,6 +156,11 @@ _SELECT_COMPLAINT = (
 _complaint_row = functools.partial(q.stored_row, DIALECT)
 
 
+def _event_rows(events: Iterable[ev.Event]) -> list[tuple[Any, ...]]:
+    """The events-table rows of *events* (positions assigned by SQLite)."""
+    return [q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e))) for e in events]
+
+
 def _decode(complaint: Any, receipt: Any) -> Complaint:
     if complaint is not None:
         return q.load_complaint(json.loads(complaint))
@@ -189,16 +193,6 @@ def _translate(exc: BaseException) -> None:
         raise ValidationError(
             [("", "text must be valid Unicode (no lone surrogates) to be stored")]
         ) from None
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Turn driver errors into the library's errors."""
-    try:
-        yield
-    except Exception as exc:
-        _translate(exc)
-        raise
 
 
 class _Session:
@@ -322,14 +316,6 @@ class _Connections:
         if not keep:
             conn.close()
 
-    @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        conn = self.acquire()
-        try:
-            yield conn
-        finally:
-            self.release(conn)
-
     def close(self) -> None:
         with self._lock:
             if self.closed:
@@ -391,7 +377,7 @@ class SqliteRepository:
         return _Session(self._db, write=True)
 
     def _migrate(self) -> None:
-        with _translated(), self._db.connection() as conn:
+        with self._read() as conn:
             if self._path != ":memory:":
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":  # pragma: no cover - e.g. a read-only medium
@@ -449,10 +435,7 @@ class SqliteRepository:
                 complainants: list[tuple[str, str]] = []
                 for item in batch[start : start + _CHUNK]:
                     complaints.append(_complaint_row(item.complaint, self._cache))
-                    events.extend(
-                        q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e)))
-                        for e in item.events
-                    )
+                    events.extend(_event_rows(item.events))
                     if item.complainant is not None:
                         complainants.append(
                             (item.complainant.id, c.to_json(q.complainant_doc(item.complainant)))
@@ -485,10 +468,6 @@ class SqliteRepository:
     ) -> _UpdateRows:
         """The statement, parameters and event rows of a save over *expected_version*."""
         row, before = self._cache.stored_row(DIALECT, complaint, expected_version)
-        if before is None:
-            previous = self._cache.peek((complaint.id, expected_version))
-            if previous is not None:
-                before = q.complaint_row(DIALECT, previous, None)
         values = row[2:]
         if before is None:
             changed = tuple(range(len(values)))
@@ -499,8 +478,7 @@ class SqliteRepository:
                 if i in _ALWAYS_UPDATED or old != new
             )
         params = (*(values[i] for i in changed), complaint.id)
-        event_rows = [q.event_row(DIALECT, None, e, c.to_json(q.event_doc(e))) for e in events]
-        return _complaint_update(changed), params, event_rows
+        return _complaint_update(changed), params, _event_rows(events)
 
     @staticmethod
     def _apply_update(
