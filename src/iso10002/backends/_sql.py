@@ -412,15 +412,6 @@ def complainant_doc(complainant: Complainant) -> dict[str, Any]:
 _Reader = Callable[[Any], Any]
 
 
-def _scalar(kind: type[Any]) -> _Reader:
-    def read(value: Any) -> Any:
-        if type(value) is not kind:
-            raise TypeError(kind.__name__)  # the validating path names the field
-        return value
-
-    return read
-
-
 def _read_float(value: Any) -> float:
     if type(value) is not float and type(value) is not int:
         raise TypeError("float")
@@ -446,64 +437,46 @@ def _read_datetime(text: str) -> datetime:
     return value
 
 
-def _reader(tp: Any) -> _Reader:
-    """A function turning the JSON form of a *tp* value (as :func:`complaint_doc` writes it)
-    back into the value, without validating it: for documents this library wrote itself."""
-    if tp is str or tp is int or tp is bool:
-        return _scalar(tp)
-    if tp is float:
-        return _read_float
-    if tp is datetime:
-        return _read_datetime
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return {member.value: member for member in tp}.__getitem__
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
-        inner = _reader(args[0] if args[1] is type(None) else args[1])
-        return lambda value: None if value is None else inner(value)
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        item = _reader(args[0])
-        return lambda values: tuple([item(v) for v in values])
-    if origin is tuple and args and Ellipsis not in args:
-        parts = tuple(_reader(a) for a in args)
-        return lambda values: tuple([r(v) for r, v in zip(parts, values, strict=True)])
-    if origin is frozenset:
-        item = _reader(args[0])
-        return lambda values: frozenset([item(v) for v in values])
-    if attrs.has(tp):
-        return _attrs_reader(tp)
-    raise TypeError(f"no trusted reader for {tp!r}")  # pragma: no cover - a new field type
-
-
 def _not_read() -> Any:
     raise TypeError("unexpected JSON type")  # the validating path names the field
 
 
 def _read_expression(tp: Any, src: str, scope: dict[str, Any], fresh: Iterator[int]) -> str:
-    """Python source reading *src* (a name bound to the JSON form of a *tp* value) as
-    :func:`_reader` does: inline for scalars, instants, enums, optionals and tuples of those;
-    otherwise a call of ``_reader(tp)``, put in *scope* under a *fresh* name."""
+    """Python source turning *src* (the JSON form of a *tp* value, as :func:`complaint_doc`
+    writes it) back into the value, without validating it: for documents this library wrote
+    itself. Helpers go into *scope* under *fresh* names; anything unexpected raises, which sends
+    the caller to the validating path."""
     if tp is str or tp is int or tp is bool:
         return f"({src} if type({src}) is {tp.__name__} else _not_read())"
     if tp is float:
         return f"_read_float({src})"
     if tp is datetime:
         return f"_read_datetime({src})"
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        members = f"e{next(fresh)}"
+        scope[members] = {member.value: member for member in tp}
+        return f"{members}[{src}]"
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType) and len(args) == 2 and _NONE in args:
         inner = args[0] if args[1] is _NONE else args[1]
         return f"(None if {src} is None else {_read_expression(inner, src, scope, fresh)})"
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+    if origin in (tuple, frozenset) and (origin is frozenset or args[1:] == (Ellipsis,)):
         item = f"x{next(fresh)}"
-        return f"tuple([{_read_expression(args[0], item, scope, fresh)} for {item} in {src}])"
-    name = f"r{next(fresh)}"
-    scope[name] = _reader(tp)
-    return f"{name}({src})"
+        each = _read_expression(args[0], item, scope, fresh)
+        return f"{origin.__name__}([{each} for {item} in {src}])"
+    if origin is tuple and args and Ellipsis not in args:
+        parts = (_read_expression(a, f"{src}[{k}]", scope, fresh) for k, a in enumerate(args))
+        return f"(({', '.join(parts)},) if len({src}) == {len(args)} else _not_read())"
+    if attrs.has(tp):
+        read = f"r{next(fresh)}"
+        scope[read] = _attrs_reader(tp)
+        return f"{read}({src})"
+    raise TypeError(f"no trusted reader for {tp!r}")  # pragma: no cover - a new field type
 
 
 def _attrs_reader(cls: type[Any]) -> _Reader:
-    """A reader of *cls* generated from its field types (see :func:`_reader`): the instance is
-    made without running ``__init__``, so no validator runs again."""
+    """A reader of *cls* generated from its field types (see :func:`_read_expression`): the
+    instance is made without running ``__init__``, so no validator runs again."""
     scope: dict[str, Any] = {
         "cls": cls,
         "new": object.__new__,
