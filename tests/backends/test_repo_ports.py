@@ -26,7 +26,7 @@ from iso10002.backends import (
 from iso10002.backends import _common as c
 from iso10002.backends import _sql as q
 from iso10002.errors import DuplicateError, ValidationError
-from iso10002.model import Channel, Complainant
+from iso10002.model import Channel, Complainant, Complaint
 from iso10002.ports import ComplaintQuery, Page, make_cursor
 from iso10002.testing.contract import T0, advance, new_complaint
 from iso10002.testing.strategies import complainants, event_histories
@@ -340,41 +340,64 @@ def test_repo_json_built_from_an_earlier_version_is_what_dump_writes(
     # also when versions were skipped (a command that records several events saves once).
     from iso10002.serialization import dump
 
-    cache = q.DecodedCache(4)
+    texts: tuple[Complaint, q.Texts] | None = None
     complaint = ev.apply(None, history[0])
-    assert cache.complaint_json(complaint, 0, encode) == encode(dump(complaint))
-    saved = complaint.version
     for n, event in enumerate(history[1:], start=1):
         complaint = ev.apply(complaint, event)
         if n % skip == 0 or n == len(history) - 1:
-            assert cache.complaint_json(complaint, saved, encode) == encode(dump(complaint))
-            saved = complaint.version
-    # A text nobody remembers is built whole; a disabled cache remembers nothing.
-    assert q.DecodedCache(0).complaint_json(complaint, saved, encode) == encode(dump(complaint))
-    assert cache.complaint_json(complaint, -1, encode) == encode(dump(complaint))
+            text, pieces = q.complaint_json(complaint, encode, texts)
+            assert text == encode(dump(complaint))
+            texts = (complaint, pieces)
     assert q.complaint_json(complaint, encode)[0] == encode(dump(complaint))
 
 
-@given(history=event_histories(min_events=3, max_events=20), skip=st.integers(1, 3))
+@given(
+    history=event_histories(min_events=3, max_events=20),
+    skip=st.integers(1, 3),
+    fail=st.integers(1, 3),
+    escaped=st.booleans(),
+)
 def test_repo_rows_built_from_an_earlier_version_are_the_stored_rows(
-    history: list[ev.Event], skip: int
+    history: list[ev.Event], skip: int, fail: int, escaped: bool
 ) -> None:
-    # Oracle: stored_row without a cache. The cache also hands back the row it wrote for the
-    # version a save replaces (SQLite compares the two to assign only the changed columns).
+    # Oracle: the row built from the whole document. The cache also hands back the row stored
+    # for the version a save replaces (SQLite compares the two to write only the changed
+    # columns); a save that failed (prepared, never stored) must leave nothing behind.
     from iso10002.backends.sqlite import DIALECT
+    from iso10002.serialization import dump
+
+    dialect = attrs.evolve(DIALECT, json=q.escaped_json) if escaped else DIALECT
+
+    def whole(complaint: Complaint) -> tuple[Any, ...]:
+        return q.complaint_row(dialect, complaint, dialect.json(dump(complaint)))
 
     cache = q.DecodedCache(4)
     complaint = ev.apply(None, history[0])
-    written: tuple[Any, ...] | None = None
-    saved = complaint.version
+    first = cache.prepare(dialect, complaint, 0, payload_at_receipt=True)
+    assert first.row == whole(complaint)
+    cache.stored(complaint, first)
+    written, saved, base = first.row, complaint.version, complaint
     for n, event in enumerate(history[1:], start=1):
         complaint = ev.apply(complaint, event)
         if n % skip == 0 or n == len(history) - 1:
-            row, before = cache.stored_row(DIALECT, complaint, saved)
-            assert row == q.stored_row(DIALECT, complaint)
-            assert before is None or before == written
-            assert before is not None or written is None
-            written, saved = row, complaint.version
+            if n % fail == 0:
+                lost, _ = advance(base, ev.NoteAdded, text="a save that lost a race")
+                assert cache.prepare(dialect, lost, saved).before == written
+            prepared = cache.prepare(dialect, complaint, saved)
+            assert prepared.row == whole(complaint)
+            assert prepared.before == written
+            cache.stored(complaint, prepared)
+            written, saved, base = prepared.row, complaint.version, complaint
+    # A disabled cache remembers nothing; an unknown version has no row to compare with.
+    off = q.DecodedCache(0)
+    off.stored(complaint, prepared)
+    assert off.prepare(dialect, complaint, saved) == (whole(complaint), None, None)
+    assert cache.prepare(dialect, complaint, -1).before is None
+    assert cache.prepare(DIALECT, ev.apply(None, history[0]), 0) == (
+        q.stored_row(DIALECT, ev.apply(None, history[0])),
+        None,
+        None,
+    )
 
 
 @given(history=event_histories(min_events=3, max_events=20), person=complainants())

@@ -111,23 +111,12 @@ def complaint_row(dialect: Dialect, complaint: Complaint, payload: str | None) -
     )
 
 
-def stored_row(
-    dialect: Dialect,
-    complaint: Complaint,
-    cache: DecodedCache | None = None,
-    expected_version: int = 0,
-) -> tuple[Any, ...]:
+def stored_row(dialect: Dialect, complaint: Complaint) -> tuple[Any, ...]:
     """The row of *complaint* as stored; at version 1 the payload is left out (it is the
-    receipt's fold).
-
-    With *cache*, the JSON text is built from the one written for *expected_version*, if it is
-    remembered (see :meth:`DecodedCache.complaint_json`).
-    """
+    receipt's fold)."""
     if complaint.version == 1:
         return complaint_row(dialect, complaint, None)
-    if cache is None:
-        return complaint_row(dialect, complaint, dialect.json(complaint_doc(complaint)))
-    return cache.stored_row(dialect, complaint, expected_version)[0]
+    return complaint_row(dialect, complaint, dialect.json(complaint_doc(complaint)))
 
 
 def event_row(
@@ -548,8 +537,19 @@ def load_complainant(doc: object) -> Complainant:
 
 
 _DOCUMENTS = 256
-_Written = tuple[Complaint, Texts, "tuple[Any, ...] | None"]
-"""A remembered save: the complaint, the pieces of its JSON text and, if built, its row."""
+_Written = tuple[Complaint, Texts, tuple[Any, ...]]
+"""A remembered save: the complaint, the pieces of its JSON text and its row."""
+
+
+class Prepared(typing.NamedTuple):
+    """A complaint's row ready to be written, before it is stored."""
+
+    row: tuple[Any, ...]
+    """The row to write."""
+    before: tuple[Any, ...] | None
+    """The row stored for the version it replaces, when remembered."""
+    written: _Written | None
+    """What :meth:`DecodedCache.stored` remembers once the row is stored."""
 
 
 class DecodedCache:
@@ -598,50 +598,53 @@ class DecodedCache:
             if len(self._items) > self._capacity:
                 self._items.popitem(last=False)
 
-    def complaint_json(
-        self, complaint: Complaint, expected_version: int, encode: Callable[[Any], str]
-    ) -> str:
-        """The JSON text of *complaint*, saved over *expected_version*, written by *encode*.
+    def prepare(
+        self,
+        dialect: Dialect,
+        complaint: Complaint,
+        expected_version: int,
+        *,
+        payload_at_receipt: bool = False,
+    ) -> Prepared:
+        """The row of *complaint* saved over *expected_version* (see :func:`stored_row`; with
+        *payload_at_receipt* the payload is written at version 1 too), and the row stored for
+        *expected_version* when that version is remembered (without its payload when only the
+        decoded complaint is).
 
-        It is built from the pieces last written for that version when they are still
-        remembered (see :func:`complaint_json`), and remembered in turn for the next save; only
-        the last few are kept, as a load-modify-save reads back what it just wrote. One cache
-        serves one backend, so *encode* is always the same function.
+        The JSON text is built from the pieces remembered for *expected_version*, if any (see
+        :func:`complaint_json`). Nothing is remembered here: only :meth:`stored`, called once
+        the transaction has committed, does that, so a save that fails leaves no trace.
         """
-        return self._write(complaint, expected_version, encode)[0]
-
-    def stored_row(
-        self, dialect: Dialect, complaint: Complaint, expected_version: int
-    ) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
-        """The row of *complaint* saved over *expected_version* (see :func:`stored_row`), and
-        the row stored for *expected_version* when that version is remembered (without its
-        payload when only the decoded complaint is)."""
-        if complaint.version == 1 or not self._capacity:
-            return stored_row(dialect, complaint), None
-        payload, previous = self._write(complaint, expected_version, dialect.json)
-        row = complaint_row(dialect, complaint, payload)
-        with self._lock:
-            written = self._documents.get((complaint.id, complaint.version))
-            if written is not None and written[0] is complaint:
-                self._documents[(complaint.id, complaint.version)] = (*written[:2], row)
-        if previous is not None and previous[2] is not None:
-            return row, previous[2]
-        before = self.peek((complaint.id, expected_version))
-        return row, None if before is None else complaint_row(dialect, before, None)
-
-    def _write(
-        self, complaint: Complaint, expected_version: int, encode: Callable[[Any], str]
-    ) -> tuple[str, _Written | None]:
+        if complaint.version == 1 and not payload_at_receipt:
+            return Prepared(complaint_row(dialect, complaint, None), None, None)
         if not self._capacity:
-            return encode(complaint_doc(complaint)), None
+            text = dialect.json(complaint_doc(complaint))
+            return Prepared(complaint_row(dialect, complaint, text), None, None)
         with self._lock:
-            previous = self._documents.pop((complaint.id, expected_version), None)
-        text, texts = complaint_json(complaint, encode, None if previous is None else previous[:2])
+            previous = self._documents.get((complaint.id, expected_version))
+        text, texts = complaint_json(
+            complaint, dialect.json, None if previous is None else previous[:2]
+        )
+        row = complaint_row(dialect, complaint, text)
+        before: tuple[Any, ...] | None
+        if previous is not None:
+            before = previous[2]
+        else:
+            decoded = self.peek((complaint.id, expected_version))
+            before = None if decoded is None else complaint_row(dialect, decoded, None)
+        return Prepared(row, before, (complaint, texts, row))
+
+    def stored(self, complaint: Complaint, prepared: Prepared | None = None) -> None:
+        """Remember *complaint* as stored, with the pieces of its text from *prepared*; call it
+        only after the transaction that wrote it has committed."""
+        self.put((complaint.id, complaint.version), complaint)
+        if prepared is None or prepared.written is None:
+            return
         with self._lock:
-            self._documents[(complaint.id, complaint.version)] = (complaint, texts, None)
+            self._documents[(complaint.id, complaint.version)] = prepared.written
+            self._documents.move_to_end((complaint.id, complaint.version))
             if len(self._documents) > _DOCUMENTS:
                 self._documents.popitem(last=False)
-        return text, previous
 
 
 # --- NUL escaping for PostgreSQL text and JSONB ---------------------------------------------------

@@ -398,9 +398,8 @@ class PostgresRepository:
     ) -> None:
         """Store a new complaint with its events and, apart, its complainant."""
         c.validate_new(complaint, events, complainant)
-        row = q.complaint_row(
-            DIALECT, complaint, self._cache.complaint_json(complaint, 0, DIALECT.json)
-        )
+        prepared = self._cache.prepare(DIALECT, complaint, 0, payload_at_receipt=True)
+        row = prepared.row
         rows = [q.escaped_json(q.event_doc(e)) for e in events]
         with self._write() as conn:
             first = self._positions(conn, len(events))
@@ -415,7 +414,7 @@ class PostgresRepository:
                     self._complainant_upsert,
                     ([complainant.id], [q.escaped_json(q.complainant_doc(complainant))]),
                 )
-        self._cache.put((complaint.id, complaint.version), complaint)
+        self._cache.stored(complaint, prepared)
 
     def add_many(self, items: Iterable[NewComplaint]) -> int:
         """Store many new complaints in one transaction, all or none; return how many.
@@ -475,7 +474,7 @@ class PostgresRepository:
         prepared = [
             (
                 u,
-                _complaint_row(u.complaint, self._cache, u.expected_version),
+                self._cache.prepare(DIALECT, u.complaint, u.expected_version),
                 [q.escaped_json(q.event_doc(e)) for e in u.events],
             )
             for u in checked
@@ -483,7 +482,7 @@ class PostgresRepository:
         with self._write() as conn:
             first = self._positions(conn, sum(len(u.events) for u in checked))
             if len(prepared) == 1:
-                update, row, _docs = prepared[0]
+                update, (row, *_), _docs = prepared[0]
                 updated = conn.execute(
                     self._complaint_update, (*row[2:], row[0], update.expected_version)
                 ).rowcount
@@ -491,12 +490,13 @@ class PostgresRepository:
             else:
                 # One statement for the whole batch: a round trip per complaint would dominate.
                 # Arrays go in binary form, which spares escaping every document.
-                params = [[row[0] for _u, row, _d in prepared]]
-                params.append([u.expected_version for u, _r, _d in prepared])
+                rows = [p.row for _u, p, _d in prepared]
+                params = [[row[0] for row in rows]]
+                params.append([u.expected_version for u, _p, _d in prepared])
                 for i in range(2, len(q.COMPLAINT_COLUMNS)):
-                    params.append([row[i] for _u, row, _d in prepared])
+                    params.append([row[i] for row in rows])
                 done = {r[0] for r in conn.execute(self._complaint_update_many, params)}
-                stale = [u for u, row, _d in prepared if row[0] not in done]
+                stale = [u for u, p, _d in prepared if p.row[0] not in done]
             if stale:
                 found = conn.execute(
                     f"SELECT version FROM {self._s}.complaints WHERE id = %s",
@@ -513,8 +513,8 @@ class PostgresRepository:
                     event_rows.append(q.event_row(DIALECT, first + len(event_rows), event, docs[i]))
             with conn.cursor() as cur:
                 cur.executemany(self._event_insert, event_rows)
-        for update in checked:
-            self._cache.put((update.complaint.id, update.complaint.version), update.complaint)
+        for update, written, _docs in prepared:
+            self._cache.stored(update.complaint, written)
 
     def erase_personal_data(self, complainant_id: str) -> bool:
         """Delete the complainant record; return whether one existed."""

@@ -167,7 +167,7 @@ def _decode(complaint: Any, receipt: Any) -> Complaint:
     return ev.apply(None, q.load_event(json.loads(receipt)))
 
 
-_UpdateRows = tuple[str, tuple[Any, ...], list[tuple[Any, ...]]]
+_UpdateRows = tuple[str, tuple[Any, ...], list[tuple[Any, ...]], q.Prepared]
 """A prepared save: the UPDATE statement, its parameters (without the expected version) and
 the event rows."""
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -423,7 +423,7 @@ class SqliteRepository:
     ) -> None:
         """Store a new complaint with its events and, apart, its complainant."""
         self.add_many([NewComplaint(complaint, events, complainant)])
-        self._cache.put((complaint.id, complaint.version), complaint)
+        self._cache.stored(complaint)
 
     def add_many(self, items: Iterable[NewComplaint]) -> int:
         """Store many new complaints in one transaction, all or none; return how many."""
@@ -434,7 +434,7 @@ class SqliteRepository:
                 events: list[tuple[Any, ...]] = []
                 complainants: list[tuple[str, str]] = []
                 for item in batch[start : start + _CHUNK]:
-                    complaints.append(_complaint_row(item.complaint, self._cache))
+                    complaints.append(_complaint_row(item.complaint))
                     events.extend(_event_rows(item.events))
                     if item.complainant is not None:
                         complainants.append(
@@ -460,14 +460,15 @@ class SqliteRepository:
         with self._write() as conn:
             for update, rows in prepared:
                 self._apply_update(conn, update.complaint, update.expected_version, rows)
-        for update in checked:
-            self._cache.put((update.complaint.id, update.complaint.version), update.complaint)
+        for update, (*_, prepared_row) in prepared:
+            self._cache.stored(update.complaint, prepared_row)
 
     def _update_rows(
         self, complaint: Complaint, expected_version: int, events: Sequence[ev.Event]
     ) -> _UpdateRows:
         """The statement, parameters and event rows of a save over *expected_version*."""
-        row, before = self._cache.stored_row(DIALECT, complaint, expected_version)
+        prepared = self._cache.prepare(DIALECT, complaint, expected_version)
+        row, before = prepared.row, prepared.before
         values = row[2:]
         if before is None:
             changed = tuple(range(len(values)))
@@ -478,7 +479,7 @@ class SqliteRepository:
                 if i in _ALWAYS_UPDATED or old != new
             )
         params = (*(values[i] for i in changed), complaint.id)
-        return _complaint_update(changed), params, _event_rows(events)
+        return _complaint_update(changed), params, _event_rows(events), prepared
 
     @staticmethod
     def _apply_update(
@@ -487,7 +488,7 @@ class SqliteRepository:
         expected_version: int,
         rows: _UpdateRows,
     ) -> None:
-        statement, params, event_rows = rows
+        statement, params, event_rows, _ = rows
         updated = conn.execute(statement, (*params, expected_version)).rowcount
         if updated != 1:
             found = conn.execute(
