@@ -124,6 +124,12 @@ def bool_(owner: object, attribute: attrs.Attribute[Any], value: object) -> None
         fail(owner, attribute, f"expected a bool, got {describe(value)}")
 
 
+def callable_(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A callable."""
+    if not callable(value):
+        fail(owner, attribute, f"expected a callable, got {describe(value)}")
+
+
 def int_range(low: int, high: int | None = None) -> Validator:
     """An int (not a bool) in ``[low, high]``."""
 

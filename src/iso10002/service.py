@@ -14,6 +14,8 @@ sending loses nothing. :meth:`ComplaintsHandling.tick` is the SLA sweeper.
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -143,9 +145,25 @@ class PolicyPlanner:
 
 @attrs.frozen
 class RetryPolicy:
-    """How often a command is run again after a :class:`ConcurrencyConflict`."""
+    """How often a command is run again after a :class:`ConcurrencyConflict`, and how long it
+    waits first.
 
-    attempts: int = attrs.field(default=3, validator=v.int_range(1, 100))
+    Before attempt *n* + 1 the command sleeps a random time between 0 and
+    ``min(max_delay, first_delay * 2 ** (n - 1))`` seconds ("full jitter"), so that writers who
+    collided do not collide again in step. ``first_delay=0`` retries at once.
+    """
+
+    attempts: int = attrs.field(default=8, validator=v.int_range(1, 100))
+    first_delay: float = attrs.field(default=0.002, validator=v.number_range(0, 60))
+    max_delay: float = attrs.field(default=0.25, validator=v.number_range(0, 600))
+    sleep: Callable[[float], object] = attrs.field(
+        default=time.sleep, eq=False, repr=False, validator=v.callable_
+    )
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt *attempt* (1 for the first)."""
+        ceiling = min(self.max_delay, self.first_delay * 2.0 ** min(attempt - 1, 30))
+        return random.uniform(0.0, ceiling)
 
 
 @attrs.frozen
@@ -396,6 +414,7 @@ class ComplaintsHandling:
             except ConcurrencyConflict:
                 if attempt == self.retry.attempts:
                     raise
+                self.retry.sleep(self.retry.delay(attempt))
                 continue
             return after
         raise AssertionError("unreachable")  # pragma: no cover
