@@ -16,7 +16,7 @@ import base64
 import binascii
 import enum
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
@@ -35,6 +35,7 @@ __all__ = [
     "Delivery",
     "DeliveryLog",
     "DeliveryStatus",
+    "DueSweeping",
     "NewComplaint",
     "Page",
     "Storage",
@@ -337,6 +338,34 @@ class BatchSaving(Protocol):
         Raises :class:`~iso10002.errors.ConcurrencyConflict` (writing nothing) if any update's
         stored version is not its ``expected_version``, and
         :class:`~iso10002.errors.ValidationError` for bad events or a complaint updated twice.
+        """
+        ...
+
+
+@runtime_checkable
+class DueSweeping(Protocol):
+    """Optional capability of a repository: sweepers that share the due complaints.
+
+    Several SLA sweepers (processes or hosts) can run at once; each takes complaints no other
+    sweeper holds, so adding sweepers adds throughput instead of conflicts. The PostgreSQL
+    backend offers it (``FOR UPDATE SKIP LOCKED``).
+    """
+
+    def sweep_due(
+        self,
+        before: datetime,
+        *,
+        limit: int,
+        step: Callable[[Complaint], Update | None],
+        after: tuple[datetime, str] | None = None,
+    ) -> tuple[int, tuple[datetime, str] | None]:
+        """In one transaction: lock up to *limit* complaints whose next SLA instant is before
+        *before* (and, with *after*, whose ``(next SLA instant, id)`` comes after it) and that
+        no other transaction holds, skipping those; save the update *step* returns for each.
+
+        Returns how many were examined and the ``(next SLA instant, id)`` of the last one, to
+        pass as *after* for the next batch (``None`` when none were examined). If saving
+        fails, nothing is written.
         """
         ...
 

@@ -46,7 +46,14 @@ from iso10002.model import (
     Priority,
 )
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
-from iso10002.ports import BatchSaving, ComplaintQuery, ComplaintRepository, Storage, Update
+from iso10002.ports import (
+    BatchSaving,
+    ComplaintQuery,
+    ComplaintRepository,
+    DueSweeping,
+    Storage,
+    Update,
+)
 from iso10002.references import ReferenceGenerator, YearlyReferences
 from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
 from iso10002.sla.policy import MILESTONES
@@ -737,11 +744,15 @@ class ComplaintsHandling:
         """Record every SLA warning and breach due by *now* (default: the clock), once each.
 
         Finds candidates through the indexed ``next_sla_before`` query, never a scan. Running
-        it twice at the same instant changes nothing the second time.
+        it twice at the same instant changes nothing the second time. On storage that offers
+        :class:`~iso10002.ports.DueSweeping` (PostgreSQL), sweepers running at once share the
+        due complaints instead of contending for them.
         """
         at = self.clock.now() if now is None else now
         if not isinstance(at, datetime) or at.utcoffset() is None:
             raise ValidationError([("now", "expected an aware datetime")])
+        if isinstance(self.storage, DueSweeping):
+            return self._tick_shared(self.storage, at, batch)
         query = ComplaintQuery(next_sla_before=at + _MICRO, limit=batch)
         examined = warnings = breaches = 0
         system = Actor("system")
@@ -768,6 +779,24 @@ class ComplaintsHandling:
             if page.next_cursor is None:
                 return TickReport(examined=examined, warnings=warnings, breaches=breaches)
             query = attrs.evolve(query, cursor=page.next_cursor)
+
+    def _tick_shared(self, storage: DueSweeping, at: datetime, batch: int) -> TickReport:
+        """:meth:`tick` on storage that shares the due complaints among sweepers: each batch
+        is locked, swept and saved in one transaction, skipping what other sweepers hold."""
+        counts = [0, 0]
+        sweep = self._sweep(at, counts)
+
+        def step(complaint: Complaint) -> Update | None:
+            after, events = sweep(complaint, at)
+            return Update(after, complaint.version, events) if events else None
+
+        examined = 0
+        last: tuple[datetime, str] | None = None
+        while True:
+            found, last = storage.sweep_due(at + _MICRO, limit=batch, step=step, after=last)
+            examined += found
+            if found < batch:
+                return TickReport(examined=examined, warnings=counts[0], breaches=counts[1])
 
     def _save_batch(self, updates: Sequence[Update]) -> bool:
         """Save *updates* in one transaction if storage can; ``False`` if it could not."""

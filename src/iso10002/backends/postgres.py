@@ -3,9 +3,12 @@
 For applications that outgrow one machine: many processes on many hosts share one database. All
 tables live in one PostgreSQL schema (``iso10002`` unless told otherwise), created and migrated on
 open under an advisory lock. Complaints, events and complainants are JSONB documents beside indexed
-columns. Every write that appends events first takes the row lock of a one-row counter, so the
-global event positions are gap-free and follow commit order. Deliveries are claimed with
-``FOR UPDATE SKIP LOCKED``, so any number of dispatchers can claim at once without sharing a row.
+columns. Every write that appends events takes the row lock of a one-row counter, so the global
+event positions are gap-free and follow commit order; it takes it after writing the complaint
+rows, so that no two writers wait for each other in opposite orders. SLA sweepers share the due
+complaints (:meth:`PostgresRepository.sweep_due`) and deliveries are claimed, both with
+``FOR UPDATE SKIP LOCKED``, so any number of sweepers and dispatchers can work at once without
+sharing a row.
 
 PostgreSQL text cannot hold NUL characters; they are stored escaped (see
 :data:`iso10002.backends._sql.ESCAPE`) and come back exactly.
@@ -16,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -314,11 +317,14 @@ class PostgresRepository:
             f"{', '.join(q.COMPLAINT_COLUMNS[2:])}) "
             "WHERE c.id = v.id AND c.version = v.expected RETURNING c.id"
         )
-        self._select_complaint = (
+        document = (
             "SELECT c.id, c.version, c.payload, CASE WHEN c.payload IS NULL THEN "
             f"(SELECT e.payload FROM {s}.events AS e WHERE e.complaint_id = c.id "
-            "AND e.sequence = 1) END "
-            f"FROM {s}.complaints AS c"
+            "AND e.sequence = 1) END"
+        )
+        self._select_complaint = f"{document} FROM {s}.complaints AS c"
+        self._select_due = (
+            f"{document}, c.next_sla_at FROM {s}.complaints AS c WHERE c.next_sla_at < %s"
         )
         self._counter = f"UPDATE {s}.event_counter SET last = last + %s RETURNING last"
         try:
@@ -402,8 +408,8 @@ class PostgresRepository:
         row = prepared.row
         rows = [q.escaped_json(q.event_doc(e)) for e in events]
         with self._write() as conn:
-            first = self._positions(conn, len(events))
             conn.execute(self._complaint_insert, row)
+            first = self._positions(conn, len(events))
             with conn.cursor() as cur:
                 cur.executemany(
                     self._event_insert,
@@ -426,10 +432,10 @@ class PostgresRepository:
         if not batch:
             return 0
         with self._write() as conn, conn.cursor() as cur:
-            position = self._positions(conn, sum(len(item.events) for item in batch))
             with cur.copy(self._complaint_copy) as copy:
                 for item in batch:
                     copy.write_row(_complaint_row(item.complaint))
+            position = self._positions(conn, sum(len(item.events) for item in batch))
             with cur.copy(self._event_copy) as copy:
                 for item in batch:
                     for e in item.events:
@@ -471,50 +477,102 @@ class PostgresRepository:
     def save_many(self, updates: Sequence[Update]) -> None:
         """Apply every update in one transaction; see :class:`~iso10002.ports.BatchSaving`."""
         checked = c.validate_updates(updates)
+        with self._write() as conn:
+            stored = self._save_in(conn, checked)
+        for update, prepared in stored:
+            self._cache.stored(update.complaint, prepared)
+
+    def _save_in(
+        self, conn: psycopg.Connection[Any], updates: Sequence[Update]
+    ) -> list[tuple[Update, q.Prepared]]:
+        """Write *updates* (validated) in the open transaction of *conn*; what to remember
+        once it commits.
+
+        The complaint rows are locked before the event counter, as every write here does, so
+        that no two writers wait for each other in opposite orders.
+        """
         prepared = [
             (
                 u,
                 self._cache.prepare(DIALECT, u.complaint, u.expected_version),
                 [q.escaped_json(q.event_doc(e)) for e in u.events],
             )
-            for u in checked
+            for u in updates
         ]
+        if not prepared:
+            return []
+        if len(prepared) == 1:
+            update, (row, *_), _docs = prepared[0]
+            updated = conn.execute(
+                self._complaint_update, (*row[2:], row[0], update.expected_version)
+            ).rowcount
+            stale = [] if updated == 1 else [update]
+        else:
+            # One statement for the whole batch: a round trip per complaint would dominate.
+            # Arrays go in binary form, which spares escaping every document.
+            rows = [p.row for _u, p, _d in prepared]
+            params = [[row[0] for row in rows]]
+            params.append([u.expected_version for u, _p, _d in prepared])
+            for i in range(2, len(q.COMPLAINT_COLUMNS)):
+                params.append([row[i] for row in rows])
+            done = {r[0] for r in conn.execute(self._complaint_update_many, params)}
+            stale = [u for u, p, _d in prepared if p.row[0] not in done]
+        if stale:
+            found = conn.execute(
+                f"SELECT version FROM {self._s}.complaints WHERE id = %s",
+                (q.escape_text(stale[0].complaint.id),),
+            ).fetchone()
+            raise ConcurrencyConflict(
+                stale[0].complaint.id,
+                stale[0].expected_version,
+                None if found is None else int(found[0]),
+            )
+        first = self._positions(conn, sum(len(u.events) for u in updates))
+        event_rows: list[Any] = []
+        for update, _row, docs in prepared:
+            for i, event in enumerate(update.events):
+                event_rows.append(q.event_row(DIALECT, first + len(event_rows), event, docs[i]))
+        with conn.cursor() as cur:
+            cur.executemany(self._event_insert, event_rows)
+        return [(u, p) for u, p, _d in prepared]
+
+    def sweep_due(
+        self,
+        before: datetime,
+        *,
+        limit: int,
+        step: Callable[[Complaint], Update | None],
+        after: tuple[datetime, str] | None = None,
+    ) -> tuple[int, tuple[datetime, str] | None]:
+        """Lock due complaints no other sweeper holds and save what *step* makes of them; see
+        :class:`~iso10002.ports.DueSweeping`."""
+        before = c.check_aware("before", before)
+        limit = c.check_positive_int("limit", limit)
+        params: list[Any] = [before]
+        keyset = ""
+        if after is not None:
+            if not isinstance(after, tuple) or len(after) != 2 or not isinstance(after[1], str):
+                raise ValidationError([("after", "expected the pair sweep_due returned")])
+            params += [c.check_aware("after", after[0]), q.escape_text(after[1])]
+            keyset = " AND (c.next_sla_at, c.id) > (%s, %s)"
+        params.append(limit)
+        sql = (
+            f"{self._select_due}{keyset} ORDER BY c.next_sla_at, c.id LIMIT %s "
+            "FOR UPDATE OF c SKIP LOCKED"
+        )
         with self._write() as conn:
-            first = self._positions(conn, sum(len(u.events) for u in checked))
-            if len(prepared) == 1:
-                update, (row, *_), _docs = prepared[0]
-                updated = conn.execute(
-                    self._complaint_update, (*row[2:], row[0], update.expected_version)
-                ).rowcount
-                stale = [] if updated == 1 else [update]
-            else:
-                # One statement for the whole batch: a round trip per complaint would dominate.
-                # Arrays go in binary form, which spares escaping every document.
-                rows = [p.row for _u, p, _d in prepared]
-                params = [[row[0] for row in rows]]
-                params.append([u.expected_version for u, _p, _d in prepared])
-                for i in range(2, len(q.COMPLAINT_COLUMNS)):
-                    params.append([row[i] for row in rows])
-                done = {r[0] for r in conn.execute(self._complaint_update_many, params)}
-                stale = [u for u, p, _d in prepared if p.row[0] not in done]
-            if stale:
-                found = conn.execute(
-                    f"SELECT version FROM {self._s}.complaints WHERE id = %s",
-                    (q.escape_text(stale[0].complaint.id),),
-                ).fetchone()
-                raise ConcurrencyConflict(
-                    stale[0].complaint.id,
-                    stale[0].expected_version,
-                    None if found is None else int(found[0]),
-                )
-            event_rows: list[Any] = []
-            for update, _row, docs in prepared:
-                for i, event in enumerate(update.events):
-                    event_rows.append(q.event_row(DIALECT, first + len(event_rows), event, docs[i]))
-            with conn.cursor() as cur:
-                cur.executemany(self._event_insert, event_rows)
-        for update, written, _docs in prepared:
-            self._cache.stored(update.complaint, written)
+            rows = conn.execute(sql, params).fetchall()
+            updates = []
+            for row in rows:
+                update = step(self._load(row))
+                if update is not None:
+                    updates.append(update)
+            stored = self._save_in(conn, c.validate_updates(updates))
+        for update, prepared in stored:
+            self._cache.stored(update.complaint, prepared)
+        if not rows:
+            return 0, None
+        return len(rows), (rows[-1][4], q.unescape_text(rows[-1][0]))
 
     def erase_personal_data(self, complainant_id: str) -> bool:
         """Delete the complainant record; return whether one existed."""
