@@ -99,6 +99,25 @@ def test_smtp_without_a_usable_address_is_not_retried(address: str | None) -> No
     assert not caught.value.retryable
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"subject": "Refund for Zoé\nBcc: x@example.net"},
+        {"subject": "a\rb"},
+        {"subject": "Refund for Zoé\n"},  # the email package lets this one through
+        {"subject": "a\u2028b"},
+        {"key": "c-1/2\r\n"},
+        {"language": "fr\n"},
+    ],
+)
+def test_smtp_headers_with_line_breaks_are_not_retried(changes: dict[str, str]) -> None:
+    channel = SmtpNotifier("127.0.0.1", 1, sender="complaints@example.com")
+    with pytest.raises(DeliveryError) as caught:
+        channel.send(message(**changes))
+    assert not caught.value.retryable
+    assert "Zoé" not in str(caught.value) and "Bcc" not in str(caught.value)
+
+
 def test_smtp_connection_refused_is_retryable() -> None:
     channel = SmtpNotifier("127.0.0.1", 1, sender="complaints@example.com", timeout=1)
     with pytest.raises(DeliveryError) as caught:

@@ -153,7 +153,11 @@ class SmtpNotifier:
         self.ssl_context = ssl_context
 
     def build(self, message: Message) -> EmailMessage:
-        """The e-mail for *message* (without sending it)."""
+        """The e-mail for *message* (without sending it).
+
+        Raises a non-retryable :class:`DeliveryError` when the address, subject, key or language
+        cannot go into an e-mail header (a line break, say).
+        """
         if not message.address or "@" not in message.address:
             raise DeliveryError(
                 f"notification {message.key!r} has no e-mail address", retryable=False
@@ -166,13 +170,24 @@ class SmtpNotifier:
             raise DeliveryError(
                 f"notification {message.key!r} has an address SMTP cannot carry", retryable=False
             ) from None
-        email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(
-            idstring=hashlib.sha256(message.key.encode()).hexdigest()[:16]
+        unfit = DeliveryError(
+            f"notification {message.key!r} has a subject, key or language an e-mail header "
+            "cannot carry (e.g. a line break)",
+            retryable=False,
         )
-        email["X-Iso10002-Key"] = message.key
-        email.set_content(message.body, charset="utf-8")
-        email["Content-Language"] = message.language  # after set_content, which resets Content-*
+        # The email package lets a trailing line break through, which ends the header block.
+        if any("\r" in h or "\n" in h for h in (message.subject, message.key, message.language)):
+            raise unfit
+        try:
+            email["Subject"] = message.subject
+            email["Message-ID"] = make_msgid(
+                idstring=hashlib.sha256(message.key.encode()).hexdigest()[:16]
+            )
+            email["X-Iso10002-Key"] = message.key
+            email.set_content(message.body, charset="utf-8")
+            email["Content-Language"] = message.language  # after set_content: it resets Content-*
+        except (ValueError, email_errors.MessageError):
+            raise unfit from None
         return email
 
     def send(self, message: Message) -> None:
