@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
@@ -132,31 +133,60 @@ def test_smtp_needs_a_sender_address() -> None:
 
 
 class _Hook(BaseHTTPRequestHandler):
+    """Records every request, whatever its method, and answers ``status``."""
+
     received: list[tuple[dict[str, str], bytes]]
     status = 204
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.received.append((dict(self.headers.items()), body))
         self.send_response(self.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_HEAD = do_PUT = do_POST
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Redirect(BaseHTTPRequestHandler):
+    """Answers every POST with ``status`` and a ``Location`` naming another server."""
+
+    status: int
+    location: str
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(self.status)
+        self.send_header("Location", self.location)
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
         pass
 
 
-@pytest.fixture
-def webhook_server() -> Iterator[tuple[str, type[_Hook]]]:
-    handler = type("Hook", (_Hook,), {"received": [], "status": 204})
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve *handler* on 127.0.0.1 in a thread; yield its URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", handler
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[tuple[str, type[_Hook]]]:
+    handler = type("Hook", (_Hook,), {"received": [], "status": 204})
+    with serving(handler) as url:
+        yield url, handler
 
 
 def test_webhook_posts_signed_json(webhook_server: tuple[str, type[_Hook]]) -> None:
@@ -183,9 +213,35 @@ def test_webhook_posts_signed_json(webhook_server: tuple[str, type[_Hook]]) -> N
     assert document["key"] == "c-1/2/acknowledgement/complainant"
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_webhook_redirects_fail_and_are_not_followed(
+    webhook_server: tuple[str, type[_Hook]], status: int
+) -> None:
+    target_url, target = webhook_server
+    redirect = type("Redirect", (_Redirect,), {"status": status, "location": target_url})
+    with serving(redirect) as url:
+        channel = WebhookNotifier(url, secret=SECRET, headers={"Authorization": "Bearer t0k3n"})
+        with pytest.raises(DeliveryError) as caught:
+            channel.send(message())
+    assert f"HTTP {status}" in str(caught.value)
+    assert not caught.value.retryable
+    assert target.received == []  # neither the body nor the bearer token went there
+
+
 @pytest.mark.parametrize(
     ("status", "retryable"),
-    [(500, True), (503, True), (429, True), (408, True), (400, False), (410, False)],
+    [
+        (500, True),
+        (503, True),
+        (429, True),
+        (408, True),
+        (400, False),
+        (401, False),
+        (404, False),
+        (410, False),
+        (304, False),
+        (102, False),
+    ],
 )
 def test_webhook_statuses(
     webhook_server: tuple[str, type[_Hook]], status: int, retryable: bool

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -162,6 +162,67 @@ def test_flaky_webhook_gets_every_notification_exactly_once(
             assert delivery is not None and delivery.status.value == "delivered"
     assert set(handler.accepted) == keys
     assert set(handler.accepted.values()) == {1}
+
+
+class Answers(BaseHTTPRequestHandler):
+    """Answers every request with ``status`` (and ``location``); records each method."""
+
+    status = 204
+    location = ""
+    hits: ClassVar[list[str]]
+
+    def _answer(self) -> None:
+        self.hits.append(self.command)
+        self.send_response(self.status)
+        if self.location:
+            self.send_header("Location", self.location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer()
+
+    do_GET = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_redirected_webhook_is_not_delivered(tmp_path: Path) -> None:
+    class Target(Answers):
+        hits: ClassVar[list[str]] = []
+
+    target = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+
+    class Moved(Answers):
+        status = 302
+        location = f"http://127.0.0.1:{target.server_address[1]}/elsewhere"
+        hits: ClassVar[list[str]] = []
+
+    servers = [target, ThreadingHTTPServer(("127.0.0.1", 0), Moved)]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    clock = FakeClock(START)
+    try:
+        with open_repository(f"sqlite:///{tmp_path / 'moved.db'}") as storage:
+            (key,) = fill(storage, clock, 1)
+            url = f"http://127.0.0.1:{servers[1].server_address[1]}/hooks"
+            channel = WebhookNotifier(url, secret=SECRET)
+            report = OutboxDispatcher(storage, channel, clock=clock).run_once()
+            delivery = storage.deliveries.get(key)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        for t in threads:
+            t.join()
+    assert (report.delivered, report.dead) == (0, 1)
+    assert delivery is not None and delivery.status.value == "dead"
+    assert delivery.last_error is not None and "HTTP 302" in delivery.last_error
+    assert Moved.hits == ["POST"]
+    assert Target.hits == []
 
 
 class Crash(BaseException):

@@ -18,10 +18,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from email import errors as email_errors
+from email import message as email_message
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 from iso10002.errors import ConfigurationError, DeliveryError
 from iso10002.notify.message import Message
@@ -241,13 +242,28 @@ def verify_webhook(
     return hmac.compare_digest(sign_webhook(secret, timestamp, body), signature)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows no redirect, so urllib raises :class:`urllib.error.HTTPError` for every 3xx."""
+
+    def redirect_request(  # noqa: PLR0917 - urllib's signature
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: email_message.Message,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        return None
+
+
 class WebhookNotifier:
     """POSTs each message as JSON, signed with HMAC-SHA256 (headers below), over ``urllib``.
 
     Headers: ``X-Iso10002-Timestamp`` (Unix seconds), ``X-Iso10002-Signature``
     (:func:`sign_webhook`), ``Idempotency-Key`` (the notification key: receivers should ignore a
     key they have already accepted). 2xx is success; 408, 429, 5xx and network errors are
-    retryable; other statuses are not.
+    retryable; every other status, redirects included (they are never followed), is not.
     """
 
     def __init__(
@@ -266,6 +282,7 @@ class WebhookNotifier:
         self.url, self.secret, self.timeout = url, secret, timeout
         self.headers = dict(headers or {})
         self.clock = clock
+        self._opener = urllib.request.build_opener(_NoRedirects)
 
     def body(self, message: Message) -> bytes:
         """The JSON body sent for *message*."""
@@ -299,13 +316,14 @@ class WebhookNotifier:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with self._opener.open(request, timeout=self.timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             status = exc.code
             exc.close()
+            redirect = " (redirects are not followed)" if 300 <= status < 400 else ""
             raise DeliveryError(
-                f"webhook answered HTTP {status} for {message.key!r}",
+                f"webhook answered HTTP {status} for {message.key!r}{redirect}",
                 retryable=status in {408, 429} or status >= 500,
             ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
