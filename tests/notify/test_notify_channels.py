@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import hmac
 import json
 import logging
 import socket
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from iso10002.errors import ConfigurationError, DeliveryError
+from iso10002.errors import ConfigurationError, DeliveryError, ValidationError
 from iso10002.notify import (
     DEFAULT_TEMPLATES,
     CallbackNotifier,
@@ -189,28 +190,81 @@ def webhook_server() -> Iterator[tuple[str, type[_Hook]]]:
         yield url, handler
 
 
+KEY = "c-1/2/acknowledgement/complainant"
+
+
 def test_webhook_posts_signed_json(webhook_server: tuple[str, type[_Hook]]) -> None:
     url, handler = webhook_server
     WebhookNotifier(url, secret=SECRET, clock=lambda: 1_800_000_000.0).send(message())
     (headers, body) = handler.received[0]
     assert headers["Content-Type"] == "application/json; charset=utf-8"
-    assert headers["Idempotency-Key"] == "c-1/2/acknowledgement/complainant"
+    assert headers["Idempotency-Key"] == KEY
     timestamp = headers["X-Iso10002-Timestamp"]
     assert timestamp == "1800000000"
-    assert headers["X-Iso10002-Signature"] == sign_webhook(SECRET, timestamp, body)
+    signature = headers["X-Iso10002-Signature"]
+    assert signature == sign_webhook(SECRET, timestamp, body, idempotency_key=KEY)
     assert verify_webhook(
-        SECRET, timestamp, body, headers["X-Iso10002-Signature"], now=1_800_000_100.0
+        SECRET, timestamp, body, signature, idempotency_key=KEY, now=1_800_000_100.0
     )
     assert not verify_webhook(
-        SECRET, timestamp, body + b" ", headers["X-Iso10002-Signature"], now=1_800_000_100.0
+        SECRET, timestamp, body + b" ", signature, idempotency_key=KEY, now=1_800_000_100.0
     )
     assert not verify_webhook(
-        SECRET, timestamp, body, headers["X-Iso10002-Signature"], now=1_800_001_000.0
+        SECRET, timestamp, body, signature, idempotency_key=KEY, now=1_800_001_000.0
     )
-    assert not verify_webhook(SECRET, "yesterday", body, "sha256=00")
     document = json.loads(body.decode("utf-8"))
     assert document["body"] == message().body
-    assert document["key"] == "c-1/2/acknowledgement/complainant"
+    assert document["key"] == KEY
+
+
+def test_the_signature_scheme_is_v1_over_timestamp_key_and_body() -> None:
+    body = b'{"key": "c-1/2/acknowledgement/complainant"}'
+    expected = hmac.new(SECRET, b"v1\n1800000000\n" + KEY.encode() + b"\n" + body, "sha256")
+    assert sign_webhook(SECRET, "1800000000", body, idempotency_key=KEY) == (
+        "v1=" + expected.hexdigest()
+    )
+    with pytest.raises(ValidationError) as caught:
+        sign_webhook(SECRET, "soon", body, idempotency_key="c-1/ü")
+    assert set(caught.value.paths) == {"timestamp", "idempotency_key"}
+
+
+def test_a_tampered_idempotency_key_fails_verification() -> None:
+    body = b"{}"
+    signature = sign_webhook(SECRET, "1800000000", body, idempotency_key=KEY)
+    for key in ("c-1/3/acknowledgement/complainant", KEY + " ", "", None):
+        assert not verify_webhook(
+            SECRET, "1800000000", body, signature, idempotency_key=key, now=1_800_000_000.0
+        )
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature", "key"),
+    [
+        ("yesterday", "v1=00", KEY),
+        (None, "v1=00", KEY),
+        ("1800000000", None, KEY),
+        ("nan", "v1=00", KEY),
+        (" 1800000000", "v1=00", KEY),
+        ("1" * 5000, "v1=00", KEY),  # int() refuses this many digits
+        ("1800000000", "v1=é", KEY),  # compare_digest refuses non-ASCII str
+        ("1800000000", "v1=00", "c-1/ü"),
+        ("1800000000", "v1=00", "c-1\nx"),
+    ],
+)
+def test_malformed_signed_headers_fail_verification(
+    timestamp: str | None, signature: str | None, key: str | None
+) -> None:
+    assert not verify_webhook(
+        SECRET, timestamp, b"{}", signature, idempotency_key=key, now=1_800_000_000.0
+    )
+
+
+def test_the_old_unversioned_scheme_is_refused() -> None:
+    body = b"{}"
+    old = "sha256=" + hmac.new(SECRET, b"1800000000." + body, "sha256").hexdigest()
+    assert not verify_webhook(
+        SECRET, "1800000000", body, old, idempotency_key=KEY, now=1_800_000_000.0
+    )
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -226,6 +280,17 @@ def test_webhook_redirects_fail_and_are_not_followed(
     assert f"HTTP {status}" in str(caught.value)
     assert not caught.value.retryable
     assert target.received == []  # neither the body nor the bearer token went there
+
+
+@pytest.mark.parametrize("key", ["c-1/ü/acknowledgement", "c-1/2\r\nX-Evil: 1", " c-1/2"])
+def test_webhook_keys_a_header_cannot_carry_exactly_are_not_sent(
+    webhook_server: tuple[str, type[_Hook]], key: str
+) -> None:
+    url, handler = webhook_server
+    with pytest.raises(DeliveryError) as caught:
+        WebhookNotifier(url, secret=SECRET).send(message(key=key))
+    assert not caught.value.retryable
+    assert handler.received == []
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,11 @@ class Flaky(BaseHTTPRequestHandler):
             time.sleep(0.4)  # the client gave up at 0.2 s; this call is dropped
             return
         ok = verify_webhook(
-            SECRET, self.headers["X-Iso10002-Timestamp"], body, self.headers["X-Iso10002-Signature"]
+            SECRET,
+            self.headers["X-Iso10002-Timestamp"],
+            body,
+            self.headers["X-Iso10002-Signature"],
+            idempotency_key=self.headers["Idempotency-Key"],
         )
         if not ok:
             self.send_response(401)

@@ -22,12 +22,13 @@ from email import message as email_message
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, Protocol, TypeGuard, runtime_checkable
 
-from iso10002.errors import ConfigurationError, DeliveryError
+from iso10002.errors import ConfigurationError, DeliveryError, ValidationError
 from iso10002.notify.message import Message
 
 __all__ = [
+    "SIGNATURE_VERSION",
     "CallbackNotifier",
     "LoggingNotifier",
     "Notifier",
@@ -216,30 +217,72 @@ class SmtpNotifier:
             ) from None
 
 
-def sign_webhook(secret: bytes, timestamp: str, body: bytes) -> str:
-    """The signature header value: ``sha256=`` + HMAC-SHA256 of ``timestamp.body``."""
-    digest = hmac.new(secret, timestamp.encode("ascii") + b"." + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
+SIGNATURE_VERSION = "v1"
+"""The version of the webhook signature scheme; it prefixes every signature."""
+
+
+def _header_safe(value: object) -> TypeGuard[str]:
+    """Whether *value* is non-empty printable ASCII without edge spaces: HTTP keeps it as is."""
+    return (
+        isinstance(value, str)
+        and value != ""
+        and value == value.strip()
+        and all(" " <= c <= "~" for c in value)
+    )
+
+
+def _unix_seconds(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= 12 and value.isascii() and value.isdigit()
+
+
+def sign_webhook(secret: bytes, timestamp: str, body: bytes, *, idempotency_key: str) -> str:
+    """The ``X-Iso10002-Signature`` value for a webhook request, scheme ``v1``.
+
+    ``"v1=" + hex(HMAC-SHA256(secret, signed))`` where *signed* is the ASCII text
+    ``"v1\\n{timestamp}\\n{idempotency_key}\\n"`` followed by the body bytes: the timestamp in
+    decimal Unix seconds, the key printable ASCII without edge spaces. Any other timestamp or key
+    raises :class:`~iso10002.errors.ValidationError`.
+    """
+    problems = []
+    if not _unix_seconds(timestamp):
+        problems.append(("timestamp", "expected Unix seconds as ASCII digits"))
+    if not _header_safe(idempotency_key):
+        problems.append(("idempotency_key", "expected printable ASCII without edge spaces"))
+    if problems:
+        raise ValidationError(problems, what="webhook signature input")
+    signed = f"{SIGNATURE_VERSION}\n{timestamp}\n{idempotency_key}\n".encode("ascii") + body
+    digest = hmac.new(secret, signed, hashlib.sha256)
+    return f"{SIGNATURE_VERSION}={digest.hexdigest()}"
 
 
 def verify_webhook(
     secret: bytes,
-    timestamp: str,
+    timestamp: str | None,
     body: bytes,
-    signature: str,
+    signature: str | None,
     *,
+    idempotency_key: str | None,
     tolerance: float = 300.0,
     now: float | None = None,
 ) -> bool:
-    """Whether *signature* is valid for *body* and *timestamp* is within *tolerance* seconds."""
-    try:
-        sent = float(timestamp)
-    except ValueError:
+    """Whether *signature* is a valid ``v1`` signature dated within *tolerance* seconds of *now*.
+
+    It must sign *timestamp*, *idempotency_key* and *body* (see :func:`sign_webhook`). Pass the
+    request's header values as they are: a missing (``None``) or malformed one gives ``False``,
+    never an exception. *now* defaults to :func:`time.time`.
+    """
+    if not (
+        _unix_seconds(timestamp)
+        and _header_safe(idempotency_key)
+        and isinstance(signature, str)
+        and signature.isascii()
+    ):
         return False
     current = time.time() if now is None else now
-    if abs(current - sent) > tolerance:
+    if abs(current - int(timestamp)) > tolerance:
         return False
-    return hmac.compare_digest(sign_webhook(secret, timestamp, body), signature)
+    expected = sign_webhook(secret, timestamp, body, idempotency_key=idempotency_key)
+    return hmac.compare_digest(expected, signature)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -261,9 +304,10 @@ class WebhookNotifier:
     """POSTs each message as JSON, signed with HMAC-SHA256 (headers below), over ``urllib``.
 
     Headers: ``X-Iso10002-Timestamp`` (Unix seconds), ``X-Iso10002-Signature``
-    (:func:`sign_webhook`), ``Idempotency-Key`` (the notification key: receivers should ignore a
-    key they have already accepted). 2xx is success; 408, 429, 5xx and network errors are
-    retryable; every other status, redirects included (they are never followed), is not.
+    (:func:`sign_webhook`, covering the timestamp, the idempotency key and the body),
+    ``Idempotency-Key`` (the notification key: receivers should ignore a key they have already
+    accepted). 2xx is success; 408, 429, 5xx and network errors are retryable; every other
+    status, redirects included (they are never followed), is not.
     """
 
     def __init__(
@@ -301,8 +345,14 @@ class WebhookNotifier:
 
     def send(self, message: Message) -> None:
         """POST *message*; raise :class:`DeliveryError` on failure."""
+        if not _header_safe(message.key):
+            raise DeliveryError(
+                f"notification {message.key!r} has a key an HTTP header cannot carry exactly",
+                retryable=False,
+            )
         body = self.body(message)
         timestamp = str(int(self.clock()))
+        signature = sign_webhook(self.secret, timestamp, body, idempotency_key=message.key)
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.url,
             data=body,
@@ -311,7 +361,7 @@ class WebhookNotifier:
                 **self.headers,
                 "Content-Type": "application/json; charset=utf-8",
                 "X-Iso10002-Timestamp": timestamp,
-                "X-Iso10002-Signature": sign_webhook(self.secret, timestamp, body),
+                "X-Iso10002-Signature": signature,
                 "Idempotency-Key": message.key,
             },
         )
