@@ -3,8 +3,11 @@ workers behave, retried with backoff, dead-lettered, and resumed after a crash."
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import random
+import socket
 import threading
 import time
 import uuid
@@ -13,16 +16,32 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
+from aiosmtpd.controller import Controller
 
+from iso10002 import events as ev
 from iso10002.backends import open_repository
 from iso10002.errors import ConfigurationError, DeliveryError
+from iso10002.model import (
+    Assessment,
+    Breadth,
+    Complainant,
+    Complaint,
+    Complexity,
+    Outcome,
+    Priority,
+    Safety,
+)
 from iso10002.notify import (
+    DEFAULT_TEMPLATES,
+    DispatchReport,
     Message,
     NotificationRule,
     OutboxDispatcher,
     RecordingNotifier,
+    SmtpNotifier,
     WebhookNotifier,
     verify_webhook,
 )
@@ -74,7 +93,11 @@ class Flaky(BaseHTTPRequestHandler):
             time.sleep(0.4)  # the client gave up at 0.2 s; this call is dropped
             return
         ok = verify_webhook(
-            SECRET, self.headers["X-Iso10002-Timestamp"], body, self.headers["X-Iso10002-Signature"]
+            SECRET,
+            self.headers["X-Iso10002-Timestamp"],
+            body,
+            self.headers["X-Iso10002-Signature"],
+            idempotency_key=self.headers["Idempotency-Key"],
         )
         if not ok:
             self.send_response(401)
@@ -143,6 +166,67 @@ def test_flaky_webhook_gets_every_notification_exactly_once(
             assert delivery is not None and delivery.status.value == "delivered"
     assert set(handler.accepted) == keys
     assert set(handler.accepted.values()) == {1}
+
+
+class Answers(BaseHTTPRequestHandler):
+    """Answers every request with ``status`` (and ``location``); records each method."""
+
+    status = 204
+    location = ""
+    hits: ClassVar[list[str]]
+
+    def _answer(self) -> None:
+        self.hits.append(self.command)
+        self.send_response(self.status)
+        if self.location:
+            self.send_header("Location", self.location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer()
+
+    do_GET = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_redirected_webhook_is_not_delivered(tmp_path: Path) -> None:
+    class Target(Answers):
+        hits: ClassVar[list[str]] = []
+
+    target = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+
+    class Moved(Answers):
+        status = 302
+        location = f"http://127.0.0.1:{target.server_address[1]}/elsewhere"
+        hits: ClassVar[list[str]] = []
+
+    servers = [target, ThreadingHTTPServer(("127.0.0.1", 0), Moved)]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    clock = FakeClock(START)
+    try:
+        with open_repository(f"sqlite:///{tmp_path / 'moved.db'}") as storage:
+            (key,) = fill(storage, clock, 1)
+            url = f"http://127.0.0.1:{servers[1].server_address[1]}/hooks"
+            channel = WebhookNotifier(url, secret=SECRET)
+            report = OutboxDispatcher(storage, channel, clock=clock).run_once()
+            delivery = storage.deliveries.get(key)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        for t in threads:
+            t.join()
+    assert (report.delivered, report.dead) == (0, 1)
+    assert delivery is not None and delivery.status.value == "dead"
+    assert delivery.last_error is not None and "HTTP 302" in delivery.last_error
+    assert Moved.hits == ["POST"]
+    assert Target.hits == []
 
 
 class Crash(BaseException):
@@ -233,6 +317,208 @@ def test_retries_back_off_then_dead_letter() -> None:
         assert [d.key for d in storage.deliveries.dead_letters()] == [key]
         assert failing.calls == 3
         assert all(dispatcher.backoff(n) <= timedelta(seconds=15) for n in range(1, 40))
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """A delivery log on every bundled backend."""
+    if request.param == "memory":
+        with open_repository("memory://") as store:
+            yield store
+    elif request.param == "sqlite":
+        with open_repository(f"sqlite:///{tmp_path / 'poison.db'}") as store:
+            yield store
+    else:
+        if not POSTGRES_URL:
+            pytest.skip("PostgreSQL tests need ISO10002_TEST_POSTGRES_URL")
+        import psycopg
+
+        schema = f"poison_{uuid.uuid4().hex[:12]}"
+        try:
+            joiner = "&" if "?" in POSTGRES_URL else "?"
+            with open_repository(f"{POSTGRES_URL}{joiner}schema={schema}") as store:
+                yield store
+        finally:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+class Poison:
+    """Sends every message but the one keyed *bad*, on which it raises *error*."""
+
+    def __init__(self, bad: str, error: Exception) -> None:
+        self.bad, self.error = bad, error
+        self.calls = 0
+        self.sent: list[str] = []
+
+    def send(self, message: Message) -> None:
+        if message.key == self.bad:
+            self.calls += 1
+            raise self.error
+        self.sent.append(message.key)
+
+
+PERSONAL = ("Ann Lee", "ann0@example.org")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("cannot send to Ann Lee"),
+        OSError(5, "ann0@example.org unreachable"),
+        KeyError("ann0@example.org"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_channel_raising_a_foreign_error_does_not_stop_the_outbox(
+    storage: Storage, error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(START)
+    keys = fill(storage, clock, 4)
+    poison = min(keys)  # claimed first: the others come after it in every batch
+    channel = Poison(poison, error)
+    dispatcher = OutboxDispatcher(
+        storage,
+        channel,
+        clock=clock,
+        max_attempts=3,
+        base_delay=timedelta(seconds=10),
+        max_delay=timedelta(seconds=60),
+        rng=random.Random(5),
+    )
+    report = dispatcher.run_once()
+    assert (report.delivered, report.retried, report.dead) == (3, 1, 0)
+    assert set(channel.sent) == keys - {poison}
+    failed = storage.deliveries.get(poison)
+    assert failed is not None and failed.status.value == "pending"
+    assert failed.available_at > clock.now()  # backed off, not left claimed
+    for _ in range(2):
+        clock.advance(timedelta(minutes=2))
+        report = dispatcher.run_once()
+    assert (report.delivered, report.retried, report.dead) == (0, 0, 1)
+    assert channel.calls == 3
+    assert [d.key for d in storage.deliveries.dead_letters()] == [poison]
+    dead = storage.deliveries.get(poison)
+    assert dead is not None and dead.last_error is not None
+    assert type(error).__name__ in dead.last_error
+    assert not any(p.lower() in dead.last_error.lower() for p in PERSONAL)
+    assert poison in caplog.text and type(error).__name__ in caplog.text
+    assert not any(p.lower() in caplog.text.lower() for p in PERSONAL)
+    clock.advance(timedelta(hours=2))
+    assert dispatcher.run_once() == DispatchReport()
+    assert channel.calls == 3
+
+
+def test_a_recipient_resolver_raising_is_a_failed_attempt(storage: Storage) -> None:
+    clock = FakeClock(START)
+    keys = fill(storage, clock, 3)
+    poison = min(keys)
+
+    def resolve(role: str, complaint: Complaint, complainant: Complainant | None) -> str | None:
+        if complaint.id == poison.split("/")[0]:
+            raise RuntimeError("no address for Ann Lee")
+        return complainant.email if complainant is not None else None
+
+    recorder = RecordingNotifier()
+    dispatcher = OutboxDispatcher(
+        storage, recorder, clock=clock, recipients=resolve, max_attempts=1
+    )
+    assert dispatcher.run_once() == DispatchReport(collected=3, delivered=2, dead=1)
+    assert {m.key for m in recorder.sent} == keys - {poison}
+    dead = storage.deliveries.get(poison)
+    assert dead is not None and dead.last_error is not None
+    assert "RuntimeError" in dead.last_error and "Ann" not in dead.last_error
+
+
+class Sink:
+    """An SMTP server handler that keeps the ``X-Iso10002-Key`` of every mail it accepts."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.keys.append(str(parsed["X-Iso10002-Key"]).strip())  # long keys are folded
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[tuple[int, Sink]]:
+    sink = Sink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, sink
+    finally:
+        controller.stop()
+
+
+def decided(storage: Storage, clock: FakeClock, remedy: str) -> str:
+    """A complaint decided with *remedy* and told so; return the decision notification's key."""
+    svc = ComplaintsHandling(storage, clock=clock)
+    c = svc.receive(
+        {
+            "channel": "web",
+            "subject": "s",
+            "description": "d",
+            "name": "Ann Lee",
+            "email": "ann@example.org",
+        },
+        actor="web",
+    )
+    c = svc.acknowledge(c.id, actor="bob")
+    c = svc.assess(
+        c.id,
+        actor="bob",
+        assessment=Assessment(
+            impact=2,
+            breadth=Breadth.SINGLE,
+            safety=Safety.NONE,
+            complexity=Complexity.INVESTIGATION,
+            priority=Priority.P3,
+        ),
+    )
+    c = svc.start_investigation(c.id, actor="bob")
+    c = svc.decide(c.id, actor="bob", outcome=Outcome.UPHELD, reasons="r", remedies=(remedy,))
+    c = svc.communicate_decision(c.id, actor="bob")
+    (told,) = [e for e in storage.events(c.id) if isinstance(e, ev.DecisionCommunicated)]
+    return f"{c.id}/{told.sequence}/decision/complainant"
+
+
+def test_a_subject_smtp_cannot_carry_does_not_stop_the_outbox(
+    storage: Storage, smtp_sink: tuple[int, Sink]
+) -> None:
+    port, sink = smtp_sink
+    clock = FakeClock(START)
+    # A remedy with a line break ends up in a custom subject: no e-mail header can carry it.
+    poison = decided(storage, clock, "A refund for Ann Lee\nof the call-out fee")
+    keys = fill(storage, clock, 3)
+    templates = DEFAULT_TEMPLATES.with_overrides(
+        {"decision": {"en": {"subject": "Our response: ${remedies}", "body": "${outcome}"}}}
+    )
+    dispatcher = OutboxDispatcher(
+        storage,
+        SmtpNotifier("127.0.0.1", port, sender="complaints@example.com"),
+        templates=templates,
+        clock=clock,
+        max_attempts=3,
+        base_delay=timedelta(seconds=10),
+        max_delay=timedelta(seconds=60),
+        rng=random.Random(5),
+    )
+    report = dispatcher.run_once()
+    # Everything but the decision went out in the same run, the poison's acknowledgement too;
+    # trying again cannot help, so the decision is dead at once.
+    assert (report.delivered, report.retried, report.dead) == (len(keys) + 1, 0, 1)
+    assert len(sink.keys) == len(keys) + 1 and poison not in sink.keys
+    assert keys <= set(sink.keys)
+    dead = storage.deliveries.get(poison)
+    assert dead is not None and dead.status.value == "dead"
+    assert dead.last_error is not None and "line break" in dead.last_error
+    assert "Ann" not in dead.last_error and "refund" not in dead.last_error
 
 
 def test_non_retryable_failures_are_dead_at_once() -> None:

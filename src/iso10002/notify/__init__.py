@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from iso10002.notify.channels import (
+    SIGNATURE_VERSION,
     CallbackNotifier,
     LoggingNotifier,
     Notifier,
@@ -26,6 +27,7 @@ from iso10002.notify.outbox import (
 __all__ = [
     "DEFAULT_RULES",
     "DEFAULT_TEMPLATES",
+    "SIGNATURE_VERSION",
     "CallbackNotifier",
     "DispatchReport",
     "LoggingNotifier",

@@ -18,15 +18,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from email import errors as email_errors
+from email import message as email_message
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Protocol, runtime_checkable
+from typing import IO, Protocol, TypeGuard, runtime_checkable
 
-from iso10002.errors import ConfigurationError, DeliveryError
+from iso10002.errors import ConfigurationError, DeliveryError, ValidationError
 from iso10002.notify.message import Message
 
 __all__ = [
+    "SIGNATURE_VERSION",
     "CallbackNotifier",
     "LoggingNotifier",
     "Notifier",
@@ -153,7 +155,11 @@ class SmtpNotifier:
         self.ssl_context = ssl_context
 
     def build(self, message: Message) -> EmailMessage:
-        """The e-mail for *message* (without sending it)."""
+        """The e-mail for *message* (without sending it).
+
+        Raises a non-retryable :class:`DeliveryError` when the address, subject, key or language
+        cannot go into an e-mail header (a line break, say).
+        """
         if not message.address or "@" not in message.address:
             raise DeliveryError(
                 f"notification {message.key!r} has no e-mail address", retryable=False
@@ -166,13 +172,24 @@ class SmtpNotifier:
             raise DeliveryError(
                 f"notification {message.key!r} has an address SMTP cannot carry", retryable=False
             ) from None
-        email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(
-            idstring=hashlib.sha256(message.key.encode()).hexdigest()[:16]
+        unfit = DeliveryError(
+            f"notification {message.key!r} has a subject, key or language an e-mail header "
+            "cannot carry (e.g. a line break)",
+            retryable=False,
         )
-        email["X-Iso10002-Key"] = message.key
-        email.set_content(message.body, charset="utf-8")
-        email["Content-Language"] = message.language  # after set_content, which resets Content-*
+        # The email package lets a trailing line break through, which ends the header block.
+        if any("\r" in h or "\n" in h for h in (message.subject, message.key, message.language)):
+            raise unfit
+        try:
+            email["Subject"] = message.subject
+            email["Message-ID"] = make_msgid(
+                idstring=hashlib.sha256(message.key.encode()).hexdigest()[:16]
+            )
+            email["X-Iso10002-Key"] = message.key
+            email.set_content(message.body, charset="utf-8")
+            email["Content-Language"] = message.language  # after set_content: it resets Content-*
+        except (ValueError, email_errors.MessageError):
+            raise unfit from None
         return email
 
     def send(self, message: Message) -> None:
@@ -200,39 +217,97 @@ class SmtpNotifier:
             ) from None
 
 
-def sign_webhook(secret: bytes, timestamp: str, body: bytes) -> str:
-    """The signature header value: ``sha256=`` + HMAC-SHA256 of ``timestamp.body``."""
-    digest = hmac.new(secret, timestamp.encode("ascii") + b"." + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
+SIGNATURE_VERSION = "v1"
+"""The version of the webhook signature scheme; it prefixes every signature."""
+
+
+def _header_safe(value: object) -> TypeGuard[str]:
+    """Whether *value* is non-empty printable ASCII without edge spaces: HTTP keeps it as is."""
+    return (
+        isinstance(value, str)
+        and value != ""
+        and value == value.strip()
+        and all(" " <= c <= "~" for c in value)
+    )
+
+
+def _unix_seconds(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= 12 and value.isascii() and value.isdigit()
+
+
+def sign_webhook(secret: bytes, timestamp: str, body: bytes, *, idempotency_key: str) -> str:
+    """The ``X-Iso10002-Signature`` value for a webhook request, scheme ``v1``.
+
+    ``"v1=" + hex(HMAC-SHA256(secret, signed))`` where *signed* is the ASCII text
+    ``"v1\\n{timestamp}\\n{idempotency_key}\\n"`` followed by the body bytes: the timestamp in
+    decimal Unix seconds, the key printable ASCII without edge spaces. Any other timestamp or key
+    raises :class:`~iso10002.errors.ValidationError`.
+    """
+    problems = []
+    if not _unix_seconds(timestamp):
+        problems.append(("timestamp", "expected Unix seconds as ASCII digits"))
+    if not _header_safe(idempotency_key):
+        problems.append(("idempotency_key", "expected printable ASCII without edge spaces"))
+    if problems:
+        raise ValidationError(problems, what="webhook signature input")
+    signed = f"{SIGNATURE_VERSION}\n{timestamp}\n{idempotency_key}\n".encode("ascii") + body
+    digest = hmac.new(secret, signed, hashlib.sha256)
+    return f"{SIGNATURE_VERSION}={digest.hexdigest()}"
 
 
 def verify_webhook(
     secret: bytes,
-    timestamp: str,
+    timestamp: str | None,
     body: bytes,
-    signature: str,
+    signature: str | None,
     *,
+    idempotency_key: str | None,
     tolerance: float = 300.0,
     now: float | None = None,
 ) -> bool:
-    """Whether *signature* is valid for *body* and *timestamp* is within *tolerance* seconds."""
-    try:
-        sent = float(timestamp)
-    except ValueError:
+    """Whether *signature* is a valid ``v1`` signature dated within *tolerance* seconds of *now*.
+
+    It must sign *timestamp*, *idempotency_key* and *body* (see :func:`sign_webhook`). Pass the
+    request's header values as they are: a missing (``None``) or malformed one gives ``False``,
+    never an exception. *now* defaults to :func:`time.time`.
+    """
+    if not (
+        _unix_seconds(timestamp)
+        and _header_safe(idempotency_key)
+        and isinstance(signature, str)
+        and signature.isascii()
+    ):
         return False
     current = time.time() if now is None else now
-    if abs(current - sent) > tolerance:
+    if abs(current - int(timestamp)) > tolerance:
         return False
-    return hmac.compare_digest(sign_webhook(secret, timestamp, body), signature)
+    expected = sign_webhook(secret, timestamp, body, idempotency_key=idempotency_key)
+    return hmac.compare_digest(expected, signature)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows no redirect, so urllib raises :class:`urllib.error.HTTPError` for every 3xx."""
+
+    def redirect_request(  # noqa: PLR0917 - urllib's signature
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: email_message.Message,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        return None
 
 
 class WebhookNotifier:
     """POSTs each message as JSON, signed with HMAC-SHA256 (headers below), over ``urllib``.
 
     Headers: ``X-Iso10002-Timestamp`` (Unix seconds), ``X-Iso10002-Signature``
-    (:func:`sign_webhook`), ``Idempotency-Key`` (the notification key: receivers should ignore a
-    key they have already accepted). 2xx is success; 408, 429, 5xx and network errors are
-    retryable; other statuses are not.
+    (:func:`sign_webhook`, covering the timestamp, the idempotency key and the body),
+    ``Idempotency-Key`` (the notification key: receivers should ignore a key they have already
+    accepted). 2xx is success; 408, 429, 5xx and network errors are retryable; every other
+    status, redirects included (they are never followed), is not.
     """
 
     def __init__(
@@ -251,6 +326,7 @@ class WebhookNotifier:
         self.url, self.secret, self.timeout = url, secret, timeout
         self.headers = dict(headers or {})
         self.clock = clock
+        self._opener = urllib.request.build_opener(_NoRedirects)
 
     def body(self, message: Message) -> bytes:
         """The JSON body sent for *message*."""
@@ -269,8 +345,14 @@ class WebhookNotifier:
 
     def send(self, message: Message) -> None:
         """POST *message*; raise :class:`DeliveryError` on failure."""
+        if not _header_safe(message.key):
+            raise DeliveryError(
+                f"notification {message.key!r} has a key an HTTP header cannot carry exactly",
+                retryable=False,
+            )
         body = self.body(message)
         timestamp = str(int(self.clock()))
+        signature = sign_webhook(self.secret, timestamp, body, idempotency_key=message.key)
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
             self.url,
             data=body,
@@ -279,18 +361,19 @@ class WebhookNotifier:
                 **self.headers,
                 "Content-Type": "application/json; charset=utf-8",
                 "X-Iso10002-Timestamp": timestamp,
-                "X-Iso10002-Signature": sign_webhook(self.secret, timestamp, body),
+                "X-Iso10002-Signature": signature,
                 "Idempotency-Key": message.key,
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with self._opener.open(request, timeout=self.timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             status = exc.code
             exc.close()
+            redirect = " (redirects are not followed)" if 300 <= status < 400 else ""
             raise DeliveryError(
-                f"webhook answered HTTP {status} for {message.key!r}",
+                f"webhook answered HTTP {status} for {message.key!r}{redirect}",
                 retryable=status in {408, 429} or status >= 500,
             ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import socket
@@ -38,6 +39,8 @@ __all__ = [
     "Recipients",
     "derive",
 ]
+
+logger = logging.getLogger("iso10002.notify")
 
 
 @attrs.frozen(kw_only=True)
@@ -92,6 +95,15 @@ DEFAULT_RULES: tuple[NotificationRule, ...] = (
 )
 """Acknowledgement, decision and holding response to the complainant; SLA warnings to the
 handler; breaches and escalations to a manager."""
+
+
+def _type_name(exc: BaseException) -> str:
+    kind = type(exc)
+    return (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
 
 
 def _when(at: datetime | None, zone: tzinfo) -> str | None:
@@ -278,34 +290,43 @@ class OutboxDispatcher:
         return ceiling * self.rng.uniform(0.5, 1.0)
 
     def deliver(self) -> DispatchReport:
-        """Claim due deliveries and send them; return what happened."""
+        """Claim due deliveries and send them; return what happened.
+
+        Any :class:`Exception` from rendering or from the channel fails that delivery alone.
+        A library error is recorded with its message (which holds no personal data); any other
+        is recorded by its type only, since its message may hold personal data, and is retried.
+        """
         log = self.storage.deliveries
         now = self.clock.now()
         delivered = retried = dead = 0
         for delivery in log.claim(worker=self.worker, now=now, limit=self.batch, lease=self.lease):
+            stage = "rendering"
             try:
                 message = self._render(Notification.from_payload(delivery.key, delivery.payload))
+                stage = "channel"
                 self.notifier.send(message)
             except (DeliveryError, NotFoundError) as exc:
                 retryable = isinstance(exc, DeliveryError) and exc.retryable
-                give_up = not retryable or delivery.attempts >= self.max_attempts
-                log.mark_failed(
-                    delivery.key,
-                    worker=self.worker,
-                    error=str(exc)[:500],
-                    retry_at=now + self.backoff(delivery.attempts),
-                    dead=give_up,
-                )
-                dead += give_up
-                retried += not give_up
+                error = str(exc)
             except Iso10002Error as exc:
-                log.mark_failed(
-                    delivery.key, worker=self.worker, error=str(exc)[:500], retry_at=now, dead=True
-                )
-                dead += 1
+                retryable, error = False, str(exc)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the outbox
+                retryable, error = True, f"{stage} raised {_type_name(exc)} (message not recorded)"
+                logger.warning("delivery %s failed: %s", delivery.key, error)
             else:
                 log.mark_delivered(delivery.key, worker=self.worker, at=self.clock.now())
                 delivered += 1
+                continue
+            give_up = not retryable or delivery.attempts >= self.max_attempts
+            log.mark_failed(
+                delivery.key,
+                worker=self.worker,
+                error=error[:500],
+                retry_at=now + self.backoff(delivery.attempts),
+                dead=give_up,
+            )
+            dead += give_up
+            retried += not give_up
         return DispatchReport(delivered=delivered, retried=retried, dead=dead)
 
     def run_once(self) -> DispatchReport:
