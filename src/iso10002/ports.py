@@ -4,6 +4,7 @@
   global event log (the outbox) and stores personal data apart so it can be erased.
 * :class:`DeliveryLog` records notification deliveries: enqueued once per idempotency key, claimed
   by workers under a lease, marked delivered, retried or dead; plus named consumer positions.
+* :class:`BatchSaving` and :class:`ReferenceNumbering` are optional capabilities of a repository.
 * :class:`Storage` is what :func:`iso10002.backends.open_repository` returns: a repository that
   also carries its delivery log as :attr:`Storage.deliveries`.
 
@@ -37,6 +38,7 @@ __all__ = [
     "DeliveryStatus",
     "NewComplaint",
     "Page",
+    "ReferenceNumbering",
     "Storage",
     "StoredEvent",
     "Update",
@@ -337,6 +339,23 @@ class BatchSaving(Protocol):
         Raises :class:`~iso10002.errors.ConcurrencyConflict` (writing nothing) if any update's
         stored version is not its ``expected_version``, and
         :class:`~iso10002.errors.ValidationError` for bad events or a complaint updated twice.
+        """
+        ...
+
+
+@runtime_checkable
+class ReferenceNumbering(Protocol):
+    """Optional capability of a repository: the highest number stored under a reference prefix.
+
+    Every bundled backend offers it.
+    """
+
+    def last_reference_number(self, prefix: str) -> int | None:
+        """The greatest *n* such that a stored reference is *prefix* followed by *n* in ASCII
+        decimal digits (leading zeros allowed); ``None`` when no reference has that form.
+
+        *prefix* must be a str of 1 to 200 characters
+        (:class:`~iso10002.errors.ValidationError` otherwise).
         """
         ...
 
