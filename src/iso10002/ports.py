@@ -4,7 +4,8 @@
   global event log (the outbox) and stores personal data apart so it can be erased.
 * :class:`DeliveryLog` records notification deliveries: enqueued once per idempotency key, claimed
   by workers under a lease, marked delivered, retried or dead; plus named consumer positions.
-* :class:`BatchSaving` and :class:`ReferenceNumbering` are optional capabilities of a repository.
+* :class:`BatchSaving` and :class:`ReferenceNumbering` are optional capabilities of a repository
+  that the service uses when storage offers them.
 * :class:`Storage` is what :func:`iso10002.backends.open_repository` returns: a repository that
   also carries its delivery log as :attr:`Storage.deliveries`.
 
@@ -347,7 +348,8 @@ class BatchSaving(Protocol):
 class ReferenceNumbering(Protocol):
     """Optional capability of a repository: the highest number stored under a reference prefix.
 
-    Every bundled backend offers it.
+    :class:`~iso10002.references.YearlyReferences` uses it to continue a year's numbering from
+    what storage holds; every bundled backend offers it.
     """
 
     def last_reference_number(self, prefix: str) -> int | None:

@@ -288,10 +288,6 @@ class ComplaintsHandling:
                     [("idempotency_key", "expected a str of 1 to 500 characters")]
                 )
             complaint_id = str(uuid.uuid5(_ID_NAMESPACE, idempotency_key))
-            try:
-                return self.storage.get(complaint_id)
-            except ComplaintNotFound:
-                pass
         else:
             complaint_id = str(uuid.uuid4())
         now = self.clock.now()
@@ -329,32 +325,52 @@ class ComplaintsHandling:
             attachments=checked.attachments,
         )
         classification = Classification(category=checked.category, tags=checked.tags)
-        for _ in range(self.retry.attempts + 5):
+        if idempotency_key is not None:
+            first = self._stored_or_none(complaint_id)
+            if first is not None:
+                return first
+        tried: set[str] = set()
+        while True:
             reference = self.references.next(received_at)
-            receipt = ev.ComplaintReceived(
-                complaint_id=complaint_id,
-                sequence=1,
-                occurred_at=received_at,
-                actor=who.id,
-                reference=reference,
-                state=self.workflow.initial_state,
-                details=details,
-                classification=classification,
-            )
-            complaint = ev.apply(None, receipt)
-            final, extra = self._clock_events(
-                complaint, complaint, who.id, received_at, start_state=True
-            )
+            if reference in tried:
+                raise DuplicateError("the reference generator offered a taken reference again")
+            tried.add(reference)
+            outcome = "refused"
             try:
-                self.storage.add(final, events=[receipt, *extra], complainant=complainant)
-            except DuplicateError:
+                receipt = ev.ComplaintReceived(
+                    complaint_id=complaint_id,
+                    sequence=1,
+                    occurred_at=received_at,
+                    actor=who.id,
+                    reference=reference,
+                    state=self.workflow.initial_state,
+                    details=details,
+                    classification=classification,
+                )
+                complaint = ev.apply(None, receipt)
+                final, extra = self._clock_events(
+                    complaint, complaint, who.id, received_at, start_state=True
+                )
                 try:
-                    return self.storage.get(complaint_id)  # the same submission, stored first
-                except ComplaintNotFound:
-                    self.references.conflict(reference)  # the reference was taken: retry
-                    continue
-            return final
-        raise DuplicateError("could not find a free complaint reference; check the generator")
+                    self.storage.add(final, events=[receipt, *extra], complainant=complainant)
+                except DuplicateError:
+                    first = self._stored_or_none(complaint_id)
+                    if first is None:  # the reference was taken (e.g. by another process)
+                        outcome = "taken"
+                        self.references.conflict(reference)
+                        continue
+                    return first  # the same key, stored first by a concurrent call
+                outcome = "stored"
+                return final
+            finally:
+                if outcome == "refused":  # give the number back: a refusal leaves no gap
+                    self.references.release(reference)
+
+    def _stored_or_none(self, complaint_id: str) -> Complaint | None:
+        try:
+            return self.storage.get(complaint_id)
+        except ComplaintNotFound:
+            return None
 
     # -- the generic command ----------------------------------------------------------------
 
