@@ -20,6 +20,7 @@ handles ``ValueError`` or ``LookupError`` keeps working::
     ├── NotFoundError (LookupError)
     │   └── ComplaintNotFound                   no complaint with that id or reference
     ├── DuplicateError (ValueError)             an id, reference or key is already taken
+    │   └── IdempotencyConflict                 a key reused for a different submission
     ├── ConcurrencyConflict                     saved with a stale version
     └── AdapterError                            a backend or channel failed
         ├── StorageError                        the storage backend failed
@@ -47,6 +48,7 @@ __all__ = [
     "DuplicateError",
     "GuardParameterError",
     "GuardRejected",
+    "IdempotencyConflict",
     "Iso10002Error",
     "NotFoundError",
     "Problem",
@@ -204,6 +206,13 @@ class ComplaintNotFound(NotFoundError):
 
 class DuplicateError(Iso10002Error, ValueError):
     """An id, reference or idempotency key is already in use."""
+
+
+class IdempotencyConflict(DuplicateError):
+    """An idempotency key was already used for a submission with different content.
+
+    The message says only that; it shows nothing of the earlier submission.
+    """
 
 
 class ConcurrencyConflict(Iso10002Error):

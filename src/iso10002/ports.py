@@ -4,6 +4,8 @@
   global event log (the outbox) and stores personal data apart so it can be erased.
 * :class:`DeliveryLog` records notification deliveries: enqueued once per idempotency key, claimed
   by workers under a lease, marked delivered, retried or dead; plus named consumer positions.
+* :class:`BatchSaving` and :class:`ReferenceNumbering` are optional capabilities of a repository
+  that the service uses when storage offers them.
 * :class:`Storage` is what :func:`iso10002.backends.open_repository` returns: a repository that
   also carries its delivery log as :attr:`Storage.deliveries`.
 
@@ -38,6 +40,7 @@ __all__ = [
     "DueSweeping",
     "NewComplaint",
     "Page",
+    "ReferenceNumbering",
     "Storage",
     "StoredEvent",
     "Update",
@@ -366,6 +369,24 @@ class DueSweeping(Protocol):
         Returns how many were examined and the ``(next SLA instant, id)`` of the last one, to
         pass as *after* for the next batch (``None`` when none were examined). If saving
         fails, nothing is written.
+        """
+        ...
+
+
+@runtime_checkable
+class ReferenceNumbering(Protocol):
+    """Optional capability of a repository: the highest number stored under a reference prefix.
+
+    :class:`~iso10002.references.YearlyReferences` uses it to continue a year's numbering from
+    what storage holds; every bundled backend offers it.
+    """
+
+    def last_reference_number(self, prefix: str) -> int | None:
+        """The greatest *n* such that a stored reference is *prefix* followed by *n* in ASCII
+        decimal digits (leading zeros allowed); ``None`` when no reference has that form.
+
+        *prefix* must be a str of 1 to 200 characters
+        (:class:`~iso10002.errors.ValidationError` otherwise).
         """
         ...
 

@@ -31,6 +31,7 @@ from iso10002.errors import (
     ConcurrencyConflict,
     ConfigurationError,
     DuplicateError,
+    IdempotencyConflict,
     ValidationError,
     describe,
 )
@@ -302,8 +303,9 @@ class ComplaintsHandling:
     ) -> Complaint:
         """7.2: record a new complaint, give it a reference and start its SLA clocks.
 
-        With *idempotency_key* (e.g. a web form's submission id) a repeated call returns the
-        complaint the first call stored instead of recording a twin.
+        With *idempotency_key* (e.g. a web form's submission id) a repeated call with the same
+        intake returns the complaint the first call stored instead of recording a twin; with a
+        different intake it raises :class:`~iso10002.errors.IdempotencyConflict`.
         """
         who = _as_actor(actor)
         checked = parse_intake(intake, category_known=self._category_known)
@@ -313,10 +315,6 @@ class ComplaintsHandling:
                     [("idempotency_key", "expected a str of 1 to 500 characters")]
                 )
             complaint_id = str(uuid.uuid5(_ID_NAMESPACE, idempotency_key))
-            try:
-                return self.storage.get(complaint_id)
-            except ComplaintNotFound:
-                pass
         else:
             complaint_id = str(uuid.uuid4())
         now = self.clock.now()
@@ -354,32 +352,103 @@ class ComplaintsHandling:
             attachments=checked.attachments,
         )
         classification = Classification(category=checked.category, tags=checked.tags)
-        for _ in range(self.retry.attempts + 5):
+        if idempotency_key is not None:
+            first = self._stored_or_none(complaint_id)
+            if first is not None:
+                return self._resubmitted(first, checked, details, classification, complainant)
+        tried: set[str] = set()
+        while True:
             reference = self.references.next(received_at)
-            receipt = ev.ComplaintReceived(
-                complaint_id=complaint_id,
-                sequence=1,
-                occurred_at=received_at,
-                actor=who.id,
-                reference=reference,
-                state=self.workflow.initial_state,
-                details=details,
-                classification=classification,
-            )
-            complaint = ev.apply(None, receipt)
-            final, extra = self._clock_events(
-                complaint, complaint, who.id, received_at, start_state=True
-            )
+            if reference in tried:
+                raise DuplicateError("the reference generator offered a taken reference again")
+            tried.add(reference)
+            outcome = "refused"
             try:
-                self.storage.add(final, events=[receipt, *extra], complainant=complainant)
-            except DuplicateError:
+                receipt = ev.ComplaintReceived(
+                    complaint_id=complaint_id,
+                    sequence=1,
+                    occurred_at=received_at,
+                    actor=who.id,
+                    reference=reference,
+                    state=self.workflow.initial_state,
+                    details=details,
+                    classification=classification,
+                )
+                complaint = ev.apply(None, receipt)
+                final, extra = self._clock_events(
+                    complaint, complaint, who.id, received_at, start_state=True
+                )
                 try:
-                    return self.storage.get(complaint_id)  # the same submission, stored first
-                except ComplaintNotFound:
-                    self.references.conflict(reference)  # the reference was taken: retry
-                    continue
-            return final
-        raise DuplicateError("could not find a free complaint reference; check the generator")
+                    self.storage.add(final, events=[receipt, *extra], complainant=complainant)
+                except DuplicateError:
+                    first = self._stored_or_none(complaint_id)
+                    if first is None:  # the reference was taken (e.g. by another process)
+                        outcome = "taken"
+                        self.references.conflict(reference)
+                        continue
+                    # the same key, stored first by a concurrent call
+                    return self._resubmitted(first, checked, details, classification, complainant)
+                outcome = "stored"
+                return final
+            finally:
+                if outcome == "refused":  # give the number back: a refusal leaves no gap
+                    self.references.release(reference)
+
+    def _stored_or_none(self, complaint_id: str) -> Complaint | None:
+        try:
+            return self.storage.get(complaint_id)
+        except ComplaintNotFound:
+            return None
+
+    def _resubmitted(
+        self,
+        first: Complaint,
+        checked: Intake,
+        details: ComplaintDetails,
+        classification: Classification,
+        complainant: Complainant | None,
+    ) -> Complaint:
+        """*first* if it was received from the same intake as *checked*; otherwise
+        :class:`~iso10002.errors.IdempotencyConflict`, which tells nothing of *first*."""
+        receipt = self.storage.events(first.id)[0]
+        if not (
+            isinstance(receipt, ev.ComplaintReceived)
+            and self._same_intake(receipt, checked, details, classification, complainant)
+        ):
+            raise IdempotencyConflict(
+                "this idempotency key was already used for a different submission; "
+                "submit with a new key"
+            )
+        return first
+
+    def _same_intake(
+        self,
+        receipt: ev.ComplaintReceived,
+        checked: Intake,
+        details: ComplaintDetails,
+        classification: Classification,
+        complainant: Complainant | None,
+    ) -> bool:
+        """Whether *receipt* records the intake *checked* (built into *details*, *classification*
+        and *complainant*).
+
+        Every field counts except who recorded it, and ``received_at`` only when the intake gives
+        one. The complainant must be the same ``complainant_id`` or contact details equal to the
+        stored record; once that record is erased, contact details can no longer match.
+        """
+        stored = receipt.details
+        received_at = stored.received_at if checked.received_at is None else details.received_at
+        if receipt.classification != classification or stored != attrs.evolve(
+            details,
+            received_at=received_at,
+            received_by=stored.received_by,
+            complainant_id=stored.complainant_id,
+        ):
+            return False
+        if complainant is None:
+            return checked.complainant_id == stored.complainant_id
+        on_record = self.storage.get_complainant(stored.complainant_id)
+        return on_record == attrs.evolve(complainant, id=stored.complainant_id)
 
     # -- the generic command ----------------------------------------------------------------
 

@@ -246,6 +246,28 @@ def iter_complaints(
         current = attrs.evolve(current, cursor=page.next_cursor)
 
 
+def check_reference_prefix(prefix: object) -> str:
+    """The *prefix* of :meth:`~iso10002.ports.ReferenceNumbering.last_reference_number`."""
+    if not isinstance(prefix, str) or not 1 <= len(prefix) <= 200:
+        raise _refuse(
+            "reference prefix",
+            "prefix",
+            f"expected a str of 1 to 200 characters, got {describe(prefix)}",
+        )
+    return prefix
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def reference_number(reference: str, prefix: str) -> int | None:
+    """The number that follows *prefix* in *reference*, if only ASCII digits follow it."""
+    if not reference.startswith(prefix):
+        return None
+    digits = reference[len(prefix) :]
+    return int(digits) if digits and _DIGITS.issuperset(digits) else None
+
+
 def prefix_upper_bound(prefix: str) -> str | None:
     """The least string greater than every string starting with *prefix* (code-point order).
 

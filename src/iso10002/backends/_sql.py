@@ -193,6 +193,29 @@ def page_clause(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]
     return f"{head} ORDER BY received_at, id LIMIT {p}", params
 
 
+def last_number_query(dialect: Dialect, table: str, prefix: str) -> tuple[str, list[Any]]:
+    """The query for :meth:`~iso10002.ports.ReferenceNumbering.last_reference_number`.
+
+    It scans the prefix's range of the unique index on ``reference`` and returns the digits of
+    the greatest number (longest without leading zeros, then highest), or no row.
+    """
+    p = dialect.placeholder
+    low = dialect.text(prefix)  # escaping keeps prefixes, so the stored range is the same
+    clauses, params = [f"reference >= {p}"], [low]
+    high = c.prefix_upper_bound(low)
+    if high is not None:
+        clauses.append(f"reference < {p}")
+        params.append(high)
+    digits = f"substr(reference, {len(low) + 1})"
+    number = f"ltrim({digits}, '0')"
+    return (
+        f"SELECT {digits} FROM {table} WHERE {' AND '.join(clauses)} "
+        f"AND {digits} <> '' AND ltrim({digits}, '0123456789') = '' "
+        f"ORDER BY length({number}) DESC, {number} DESC LIMIT 1",
+        params,
+    )
+
+
 # --- documents ----------------------------------------------------------------------------------
 
 

@@ -167,6 +167,14 @@ class MemoryRepository:
             self._check_open()
             return sum(1 for complaint in self._complaints.values() if query.matches(complaint))
 
+    def last_reference_number(self, prefix: str) -> int | None:
+        """The greatest number after *prefix* in a stored reference; see the port."""
+        c.check_reference_prefix(prefix)
+        with self._lock:
+            self._check_open()
+            numbers = [c.reference_number(r, prefix) for r in self._by_reference]
+        return max((n for n in numbers if n is not None), default=None)
+
     def events(self, complaint_id: str) -> list[ev.Event]:
         """The complaint's events in order."""
         c.check_text_key("complaint_id", complaint_id)

@@ -643,6 +643,15 @@ class PostgresRepository:
             ).fetchone()
         return int(row[0]) if row is not None else 0
 
+    def last_reference_number(self, prefix: str) -> int | None:
+        """The greatest number after *prefix* in a stored reference; see the port."""
+        statement, params = q.last_number_query(
+            DIALECT, f"{self._s}.complaints", c.check_reference_prefix(prefix)
+        )
+        with self._read() as conn:
+            row = conn.execute(statement, params).fetchone()
+        return None if row is None else int(row[0])
+
     def events(self, complaint_id: str) -> list[ev.Event]:
         """The complaint's events in order."""
         c.check_text_key("complaint_id", complaint_id)

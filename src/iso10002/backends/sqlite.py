@@ -557,6 +557,15 @@ class SqliteRepository:
         with self._read() as conn:
             return int(conn.execute(f"SELECT count(*) FROM complaints{head}", params).fetchone()[0])
 
+    def last_reference_number(self, prefix: str) -> int | None:
+        """The greatest number after *prefix* in a stored reference; see the port."""
+        statement, params = q.last_number_query(
+            DIALECT, "complaints", c.check_reference_prefix(prefix)
+        )
+        with self._read() as conn:
+            row = conn.execute(statement, params).fetchone()
+        return None if row is None else int(row[0])
+
     def events(self, complaint_id: str) -> list[ev.Event]:
         """The complaint's events in order."""
         c.check_text_key("complaint_id", complaint_id)

@@ -62,6 +62,7 @@ from iso10002.ports import (
     DeliveryLog,
     DeliveryStatus,
     NewComplaint,
+    ReferenceNumbering,
     StoredEvent,
     Update,
 )
@@ -682,6 +683,54 @@ class RepositoryContract:
             repository.query({"states": ["received"]})  # type: ignore[arg-type]
         with pytest.raises(ValidationError):
             repository.count("everything")  # type: ignore[arg-type]
+
+    # --- reference numbers (optional) ---------------------------------------------------------
+
+    def _numbering(self, repo: ComplaintRepository) -> ReferenceNumbering:
+        if not isinstance(repo, ReferenceNumbering):
+            pytest.skip("this backend does not offer the optional last_reference_number")
+        return repo
+
+    def test_last_reference_number_is_the_highest_number_after_the_prefix(
+        self, repository: ComplaintRepository
+    ) -> None:
+        numbering = self._numbering(repository)
+        assert numbering.last_reference_number("CMP-2026-") is None
+        references = [
+            "CMP-2026-000007",
+            "CMP-2026-000012",
+            "CMP-2026-0000011",  # wider, not greater
+            "CMP-2026-99x",  # not only digits
+            "CMP-2026-",  # no digits
+            "CMP-2026-\u0663\u0663",  # digits, but not ASCII ones
+            "CMP-20260-000050",  # another prefix that starts alike
+            "CMP-2025-000090",
+            "cmp-2026-000091",
+        ]
+        for number, reference in enumerate(references, start=1):
+            self._add(repository, new_complaint(number, reference=reference))
+        assert numbering.last_reference_number("CMP-2026-") == 12
+        assert numbering.last_reference_number("CMP-2025-") == 90
+        assert numbering.last_reference_number("CMP-2026") is None
+        self._add(repository, new_complaint(20, reference="CMP-2026-999999"))
+        assert numbering.last_reference_number("CMP-2026-") == 999_999
+        self._add(repository, new_complaint(21, reference="CMP-2026-1000001"))
+        self._add(repository, new_complaint(22, reference="CMP-2026-" + "0" * 40 + "99"))
+        assert numbering.last_reference_number("CMP-2026-") == 1_000_001
+        self._add(repository, new_complaint(23, reference="CMP-2027-" + "9" * 30))
+        assert numbering.last_reference_number("CMP-2027-") == 10**30 - 1
+
+    def test_last_reference_number_refuses_a_bad_prefix_and_matches_literally(
+        self, repository: ComplaintRepository
+    ) -> None:
+        numbering = self._numbering(repository)
+        for bad in ("", "x" * 201, None, 7):
+            with pytest.raises(ValidationError):
+                numbering.last_reference_number(bad)  # type: ignore[arg-type]
+        self._add(repository, new_complaint(1, reference="REF-5"))
+        for prefix in ("REF-%", "REF_", "REF-5\x00", "\ue000", "' OR '1'='1", "R"):
+            assert numbering.last_reference_number(prefix) is None, prefix
+        assert numbering.last_reference_number("REF-") == 5
 
     # --- the event log ------------------------------------------------------------------------
 
