@@ -9,6 +9,11 @@
 * :class:`Storage` is what :func:`iso10002.backends.open_repository` returns: a repository that
   also carries its delivery log as :attr:`Storage.deliveries`.
 
+:func:`provides` and :func:`require_port` check that a value fits a port (any of the protocols
+here, or :class:`~iso10002.clock.Clock`, :class:`~iso10002.notify.Notifier`, …) by looking its
+members up as a caller would, so a wrapper that delegates through ``__getattr__`` fits on every
+supported Python.
+
 Every bundled backend passes :mod:`iso10002.testing.contract`; so must a backend of your own.
 """
 
@@ -17,16 +22,18 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
+import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, runtime_checkable
 
 import attrs
 
 from . import _validate as v
-from .errors import ValidationError, describe
+from .errors import ConfigurationError, ValidationError, describe
 from .events import Event
 from .model import Channel, Complainant, Complaint, Priority
 
@@ -45,6 +52,9 @@ __all__ = [
     "StoredEvent",
     "Update",
     "make_cursor",
+    "port_problem",
+    "provides",
+    "require_port",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -457,3 +467,102 @@ class Storage(ComplaintRepository, Protocol):
         ...
 
     def __enter__(self) -> Storage: ...
+
+
+# What `typing` does not count as protocol members, in every version from 3.10 on: its own
+# bookkeeping and the attributes every class has.
+_NOT_MEMBERS = frozenset(
+    {
+        "_MutableMapping__marker",
+        "__abstractmethods__",
+        "__annotate__",
+        "__annotate_func__",
+        "__annotations__",
+        "__annotations_cache__",
+        "__callable_proto_members_only__",
+        "__class_getitem__",
+        "__dict__",
+        "__doc__",
+        "__final__",
+        "__firstlineno__",
+        "__init__",
+        "__match_args__",
+        "__module__",
+        "__new__",
+        "__non_callable_proto_members__",
+        "__orig_bases__",
+        "__orig_class__",
+        "__parameters__",
+        "__protocol_attrs__",
+        "__qualname__",
+        "__slots__",
+        "__static_attributes__",
+        "__subclasshook__",
+        "__type_params__",
+        "__weakref__",
+        "_is_protocol",
+        "_is_runtime_protocol",
+    }
+)
+
+
+@functools.cache
+def _members(protocol: type) -> tuple[tuple[str, bool], ...]:
+    """The protocol's members, sorted, each with whether it must be callable (a method)."""
+    if not getattr(protocol, "_is_protocol", False) or protocol is Protocol:
+        raise TypeError(f"expected a typing.Protocol class, got {describe(protocol)}")
+    names: set[str] = set()
+    for base in protocol.__mro__:
+        if base in (object, Protocol, Generic) or not base.__dict__.get("_is_protocol", False):
+            continue
+        declared = [*base.__dict__, *inspect.get_annotations(base)]
+        names.update(n for n in declared if n not in _NOT_MEMBERS and not n.startswith("_abc_"))
+    return tuple((name, callable(getattr(protocol, name, None))) for name in sorted(names))
+
+
+def port_problem(value: object, protocol: type) -> str | None:
+    """Why *value* does not fit *protocol* (its missing or uncallable members), or ``None``
+    when it does; see :func:`provides`."""
+    expected = f"expected {protocol.__name__}, got {describe(value)}"
+    if value is None:
+        return expected
+    missing: list[str] = []
+    uncallable: list[str] = []
+    for name, method in _members(protocol):
+        try:
+            member = getattr(value, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        if method and not callable(member):
+            uncallable.append(name)
+    found = []
+    if missing:
+        found.append(f"missing {', '.join(missing)}")
+    if uncallable:
+        found.append(f"not callable: {', '.join(uncallable)}")
+    return f"{expected} ({'; '.join(found)})" if found else None
+
+
+def provides(value: object, protocol: type) -> bool:
+    """Whether *value* has every member of the ``typing.Protocol`` class *protocol*.
+
+    Members are looked up with plain attribute access, as the code that uses *value* will, so a
+    wrapper that delegates to another object through ``__getattr__`` (adding metrics, tracing or
+    retries) fits. Methods must be callable. Unlike ``isinstance`` against a runtime-checkable
+    protocol, whose lookup changed in Python 3.12, the answer is the same on every Python the
+    package supports. Signatures are not checked (``isinstance`` does not check them either).
+    Raises ``TypeError`` when *protocol* is not a protocol class.
+    """
+    return port_problem(value, protocol) is None
+
+
+def require_port(name: str, value: object, protocol: type, *, what: str = "") -> None:
+    """Raise :class:`~iso10002.errors.ConfigurationError` unless :func:`provides` holds.
+
+    The error's problem is at path *name* and lists the members *value* is missing (or has but
+    cannot call); *what* names the configuration being checked, as in the error's other uses.
+    """
+    problem = port_problem(value, protocol)
+    if problem is not None:
+        raise ConfigurationError([(name, problem)], what=what)

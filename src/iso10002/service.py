@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import attrs
 
@@ -54,6 +54,8 @@ from iso10002.ports import (
     DueSweeping,
     Storage,
     Update,
+    port_problem,
+    provides,
 )
 from iso10002.references import ReferenceGenerator, YearlyReferences
 from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
@@ -214,11 +216,6 @@ class ComplainantStatus:
 _UPGRADE = {Priority.P4: Priority.P3, Priority.P3: Priority.P2, Priority.P2: Priority.P1}
 
 
-def _names(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
-
-
 def _as_actor(actor: Actor | str) -> Actor:
     if isinstance(actor, Actor):
         return actor
@@ -252,7 +249,7 @@ class ComplaintsHandling:
         escalation: EscalationPolicy = EscalationPolicy(),
         dispatcher_options: Mapping[str, Any] | None = None,
     ) -> None:
-        checks: list[tuple[str, object, type | tuple[type, ...], bool]] = [
+        checks: list[tuple[str, object, type, bool]] = [
             ("storage", storage, ComplaintRepository, False),
             ("workflow", workflow, WorkflowDefinition, True),
             ("sla", sla, SlaPlanner, True),
@@ -264,11 +261,20 @@ class ComplaintsHandling:
             ("retry", retry, RetryPolicy, False),
             ("escalation", escalation, EscalationPolicy, False),
         ]
-        problems = [
-            (name, f"expected {_names(kind)}, got {describe(value)}")
-            for name, value, kind, optional in checks
-            if not (value is None and optional) and not isinstance(value, kind)
-        ]
+        ports = {ComplaintRepository, SlaPlanner, Notifier, Clock, ReferenceGenerator}
+        problems: list[tuple[str, str]] = []
+        for name, value, kind, optional in checks:
+            if value is None and optional:
+                continue
+            if kind in ports:
+                # By their members, not isinstance: a delegating wrapper fits on every Python.
+                problem = port_problem(value, kind)
+            elif not isinstance(value, kind):
+                problem = f"expected {kind.__name__}, got {describe(value)}"
+            else:
+                problem = None
+            if problem is not None:
+                problems.append((name, problem))
         if problems:
             raise ConfigurationError(problems, what="ComplaintsHandling")
         self.storage = storage
@@ -820,8 +826,8 @@ class ComplaintsHandling:
         at = self.clock.now() if now is None else now
         if not isinstance(at, datetime) or at.utcoffset() is None:
             raise ValidationError([("now", "expected an aware datetime")])
-        if isinstance(self.storage, DueSweeping):
-            return self._tick_shared(self.storage, at, batch)
+        if provides(self.storage, DueSweeping):
+            return self._tick_shared(cast(DueSweeping, self.storage), at, batch)
         query = ComplaintQuery(next_sla_before=at + _MICRO, limit=batch)
         examined = warnings = breaches = 0
         system = Actor("system")
@@ -871,10 +877,10 @@ class ComplaintsHandling:
         """Save *updates* in one transaction if storage can; ``False`` if it could not."""
         if not updates:
             return True
-        if not isinstance(self.storage, BatchSaving):
+        if not provides(self.storage, BatchSaving):
             return False
         try:
-            self.storage.save_many(updates)
+            cast(BatchSaving, self.storage).save_many(updates)
         except ConcurrencyConflict:
             return False
         return True

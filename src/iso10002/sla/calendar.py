@@ -252,6 +252,8 @@ class EasterHoliday:
 
 
 Holiday = FixedHoliday | RecurringHoliday | EasterHoliday
+"""Any holiday a calendar lists: one date, a recurrence rule, or an offset from Easter."""
+
 _HOLIDAY_TYPES = (FixedHoliday, RecurringHoliday, EasterHoliday)
 
 

@@ -220,6 +220,8 @@ class Weeks:
 
 
 Duration = BusinessTime | BusinessDays | CalendarDays | Weeks
+"""Any SLA duration: business time, business days, calendar days or weeks."""
+
 DURATION_TYPES = (BusinessTime, BusinessDays, CalendarDays, Weeks)
 _KINDS = ("business_time", "business_days", "calendar_days", "weeks")
 
