@@ -189,4 +189,7 @@ def test_concurrent_submissions_under_one_key(storage: Storage, clock: FakeClock
     assert len(results) == (3 if winner_is_form else 1)
     assert len(refused) == 6 - len(results)
     assert set(results) == {stored.id}
-    assert svc.receive(FORM, actor="web").reference == "CMP-2026-000002"
+    # Whichever submission won, the numbers the others drew came back: the next is the lowest
+    # number not stored.
+    expected = "CMP-2026-000002" if stored.reference == "CMP-2026-000001" else "CMP-2026-000001"
+    assert svc.receive(FORM, actor="web").reference == expected
