@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
@@ -13,14 +14,17 @@ import attrs
 from .errors import ValidationError, describe
 
 __all__ = [
+    "FrozenMapping",
     "aware",
     "aware_or_none",
     "bool_",
     "enum_",
     "fail",
+    "frozen_scalars",
     "identifier",
     "int_range",
     "optional_text",
+    "scalar_mapping",
     "text",
     "text_set",
     "to_utc",
@@ -208,3 +212,95 @@ def frozen_set(value: Iterable[Any]) -> frozenset[Any]:
     if isinstance(value, (set, list, tuple)):
         return frozenset(value)
     return value  # type: ignore[return-value]
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only, hashable mapping with str keys (copies and pickles as a dict would)."""
+
+    __slots__ = ("_items",)
+
+    _items: dict[str, Any]
+
+    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_items", dict(items) if items else {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a FrozenMapping cannot be changed")
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMapping):
+            return self._items == other._items
+        if isinstance(other, Mapping):
+            return self._items == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenMapping, (self._items,))
+
+
+def frozen_scalars(value: object) -> Any:
+    """Convert a mapping to a :class:`FrozenMapping`; leave anything else for the validator."""
+    if isinstance(value, Mapping) and not isinstance(value, FrozenMapping):
+        return FrozenMapping(value)
+    return value
+
+
+def scalar_mapping(*, max_items: int, max_text: int) -> Validator:
+    """A :class:`FrozenMapping` of at most *max_items* JSON scalars by name.
+
+    Keys are names: 1 to 100 letters, digits and ``_ . : -``, starting with a letter or an
+    underscore. Values are ``None``, a bool, an int of at most 53 bits, a finite float or a str of
+    at most *max_text* characters (exact types, no subclasses).
+    """
+
+    def problem(key: object, item: object) -> str | None:
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            return (
+                "keys must be 1 to 100 letters, digits and _ . : -, "
+                "starting with a letter or underscore"
+            )
+        kind = type(item)
+        if kind not in _SCALARS:
+            return f"{key}: expected null, true or false, a number or a str, got {describe(item)}"
+        if kind is int and abs(item) > _MAX_JSON_INT:  # type: ignore[arg-type]
+            return f"{key}: an integer must be at most 2**53 - 1 in size"
+        if kind is float and not math.isfinite(item):  # type: ignore[arg-type]
+            return f"{key}: a number must be finite"
+        if kind is str and len(item) > max_text:  # type: ignore[arg-type]
+            return f"{key}: too long: {len(item)} characters, at most {max_text}"  # type: ignore[arg-type]
+        return None
+
+    def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, FrozenMapping):
+            fail(owner, attribute, f"expected a mapping, got {describe(value)}")
+            return
+        if len(value) > max_items:
+            fail(owner, attribute, f"too many entries: {len(value)}, at most {max_items}")
+        for key, item in value.items():
+            found = problem(key, item)
+            if found is not None:
+                fail(owner, attribute, found)
+
+    return check
+
+
+_MAX_JSON_INT = 2**53 - 1
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]{0,99}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar
 
 import attrs
 
@@ -70,6 +70,7 @@ __all__ = [
     "SlaClockStopped",
     "SlaWarningReached",
     "StateChanged",
+    "WorkflowStepRecorded",
     "apply",
     "replay",
 ]
@@ -239,6 +240,28 @@ class SatisfactionRecorded(Event):
     comment: str | None = attrs.field(default=None, validator=v.optional_text(200_000), repr=False)
 
 
+StepValue: TypeAlias = str | int | float | bool | None
+"""A value in :attr:`WorkflowStepRecorded.data`: a JSON scalar."""
+
+
+@attrs.frozen(kw_only=True)
+class WorkflowStepRecorded(Event):
+    """A step of a workflow's own, recorded by the transition ``transition`` with its ``data``.
+
+    ``data`` holds at most 20 JSON scalars (``None``, bool, int of at most 53 bits, finite float,
+    str of at most 2,000 characters) by name (1 to 100 letters, digits and ``_ . : -``). The
+    complaint keeps no copy: the step lives in the history, and the workflow's states carry
+    what it decided.
+    """
+
+    transition: str = attrs.field(validator=v.text(_SHORT))
+    data: Mapping[str, StepValue] = attrs.field(
+        factory=v.FrozenMapping,
+        converter=v.frozen_scalars,
+        validator=v.scalar_mapping(max_items=20, max_text=2000),
+    )
+
+
 @attrs.frozen(kw_only=True)
 class PersonalDataErased(Event):
     """4.10: the complainant's personal data was erased; the events keep no personal data."""
@@ -325,6 +348,7 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
         ComplaintClosed,
         ComplaintReopened,
         SatisfactionRecorded,
+        WorkflowStepRecorded,
         PersonalDataErased,
         SlaClockStarted,
         SlaClockPaused,
@@ -523,6 +547,11 @@ def _reopened(c: Complaint, e: ComplaintReopened) -> Mapping[str, Any]:
 def _satisfaction(c: Complaint, e: SatisfactionRecorded) -> Mapping[str, Any]:
     satisfaction = _trusted(Satisfaction, score=e.score, at=e.occurred_at, comment=e.comment)
     return {"satisfaction": satisfaction}
+
+
+@_applies(WorkflowStepRecorded)
+def _step(c: Complaint, e: WorkflowStepRecorded) -> Mapping[str, Any]:
+    return {}
 
 
 @_applies(PersonalDataErased)

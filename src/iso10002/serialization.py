@@ -108,6 +108,31 @@ def _structure_bool(data: object, _: object) -> bool:
     return data
 
 
+def _structure_scalar(data: object, _: object) -> ev.StepValue:
+    if data is None or type(data) in (str, int, float, bool):
+        return data  # type: ignore[return-value]
+    raise _fail("", f"expected null, true or false, a number or a str, got {describe(data)}")
+
+
+def _structure_step_data(data: object, _: object) -> dict[str, ev.StepValue]:
+    if not isinstance(data, Mapping):
+        raise _fail("", f"expected an object, got {describe(data)}")
+    out: dict[str, ev.StepValue] = {}
+    problems: list[Problem] = []
+    for key, value in data.items():
+        if not isinstance(key, str):
+            problems.append(Problem("", f"keys must be strings, got {describe(key)}"))
+            continue
+        try:
+            out[key] = _structure_scalar(value, None)
+        except ValidationError as exc:
+            where = key if _KEY.fullmatch(key) else ""
+            problems.extend(Problem(where, p.message) for p in exc.problems)
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
 def _structure_datetime(data: object, _: object) -> datetime:
     if not isinstance(data, str):
         raise _fail("", f"expected an ISO 8601 date-time string, got {describe(data)}")
@@ -342,6 +367,9 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(float, _structure_float)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook(ev.StepValue, _structure_scalar)
+    step_data = Mapping[str, ev.StepValue]
+    conv.register_structure_hook_func(lambda t: t == step_data, _structure_step_data)
     conv.register_structure_hook(date, _structure_date)
     conv.register_structure_hook(timedelta, _structure_timedelta)
     conv.register_unstructure_hook(datetime, datetime.isoformat)

@@ -22,6 +22,7 @@ from cattrs.fns import identity
 
 from iso10002 import events as ev
 from iso10002 import model
+from iso10002._validate import FrozenMapping
 from iso10002.errors import ValidationError
 from iso10002.model import Complainant, Complaint
 from iso10002.ports import ComplaintQuery
@@ -453,6 +454,15 @@ def _not_read() -> Any:
     raise TypeError("unexpected JSON type")  # the validating path names the field
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _read_scalars(value: Any) -> FrozenMapping:
+    if type(value) is not dict or not all(type(x) in _SCALARS for x in value.values()):
+        raise TypeError("expected an object of JSON scalars")
+    return FrozenMapping(value)
+
+
 def _read_expression(tp: Any, src: str, scope: dict[str, Any], fresh: Iterator[int]) -> str:
     """Python source turning *src* (the JSON form of a *tp* value, as :func:`complaint_doc`
     writes it) back into the value, without validating it: for documents this library wrote
@@ -479,6 +489,8 @@ def _read_expression(tp: Any, src: str, scope: dict[str, Any], fresh: Iterator[i
     if origin is tuple and args and Ellipsis not in args:
         parts = (_read_expression(a, f"{src}[{k}]", scope, fresh) for k, a in enumerate(args))
         return f"(({', '.join(parts)},) if len({src}) == {len(args)} else _not_read())"
+    if origin is Mapping and args == (str, ev.StepValue):
+        return f"_read_scalars({src})"
     if attrs.has(tp):
         read = f"r{next(fresh)}"
         scope[read] = _attrs_reader(tp)
@@ -496,6 +508,7 @@ def _attrs_reader(cls: type[Any]) -> _Reader:
         "_not_read": _not_read,
         "_read_float": _read_float,
         "_read_datetime": _read_datetime,
+        "_read_scalars": _read_scalars,
     }
     fresh = itertools.count()
     lines = ["def read(d):", "    o = new(cls)"]
