@@ -146,7 +146,7 @@ def _peer_graph() -> tuple[list[str], list[dict[str, Any]]]:
         rows.append(
             {
                 "trigger": t.name,
-                "source": list(t.sources),
+                "source": list(DEFINITION.expand_sources(t.sources)),
                 "dest": t.target,
                 "conditions": conditions.get(t.name, []),
             }

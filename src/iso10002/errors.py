@@ -13,6 +13,7 @@ handles ``ValueError`` or ``LookupError`` keeps working::
     │       ├── AmbiguousTransitionError        two transitions share a name and a source state
     │       ├── UnknownGuardError               a guard name that is not registered
     │       ├── GuardParameterError             a guard given parameters it does not accept
+    │       ├── UnknownMilestoneError           a state names an SLA milestone nobody plans
     │       └── TaxonomyError                   duplicate codes, cycles, missing parents
     ├── WorkflowError
     │   └── TransitionNotAllowed                the transition cannot fire from this state
@@ -56,6 +57,7 @@ __all__ = [
     "TaxonomyError",
     "TransitionNotAllowed",
     "UnknownGuardError",
+    "UnknownMilestoneError",
     "UnknownStateError",
     "UnreachableStateError",
     "ValidationError",
@@ -157,6 +159,10 @@ class UnknownGuardError(DefinitionError):
 
 class GuardParameterError(DefinitionError):
     """A guard is given parameters it does not accept."""
+
+
+class UnknownMilestoneError(DefinitionError):
+    """A state names an SLA milestone the SLA policy (or the given set) does not know."""
 
 
 class TaxonomyError(DefinitionError):

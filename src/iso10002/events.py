@@ -70,6 +70,7 @@ __all__ = [
     "SlaClockStopped",
     "SlaWarningReached",
     "StateChanged",
+    "StepValue",
     "WorkflowStepRecorded",
     "apply",
     "replay",

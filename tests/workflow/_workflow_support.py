@@ -116,6 +116,17 @@ def guard_params(name: str, params: Mapping[str, Any]) -> Any:
     return None
 
 
+def leaves_from(definition: WorkflowDefinition, transition: Any) -> list[str]:
+    """The states *transition* leaves from, worked out from the data: ``*`` and groups expanded."""
+    found: list[str] = []
+    for source in transition.sources:
+        if source == "*":
+            found += [s.name for s in definition.states if not s.terminal]
+        else:
+            found += definition.groups.get(source, (source,))
+    return list(dict.fromkeys(found))
+
+
 def expected_refusal(
     definition: WorkflowDefinition,
     complaint: Complaint,
@@ -125,7 +136,9 @@ def expected_refusal(
 ) -> str | None:
     """What fire must do, worked out from the definition's data: None (fire) or a refusal."""
     matching = [
-        t for t in definition.transitions if t.name == name and complaint.state in t.sources
+        t
+        for t in definition.transitions
+        if t.name == name and complaint.state in leaves_from(definition, t)
     ]
     if not matching:
         return "not_allowed"
@@ -139,7 +152,7 @@ def expected_refusal(
     return None
 
 
-MILESTONES = ("m1", "m2")
+MILESTONES = ("acknowledgement", "final_response")
 GUARD_CHOICES: tuple[dict[str, Any], ...] = (
     {"name": "has_assessment"},
     {"name": "has_decision"},

@@ -250,7 +250,7 @@ def test_rule_state_names_are_unique() -> None:
     data["states"].append({"name": "open"})
     error = load_error(data, DefinitionError)
     assert type(error) is DefinitionError
-    assert error.paths == ("states[2].name",)
+    assert error.paths == ('states["open", 1].name',)
 
 
 @pytest.mark.parametrize("initial", [[], ["open", "done"]])
@@ -277,19 +277,19 @@ def test_rule_some_state_is_terminal() -> None:
 
 def test_rule_sources_and_targets_are_declared_states() -> None:
     error = load_error(with_transition(sources=["nowhere"], target="limbo"), UnknownStateError)
-    assert error.paths == ("transitions[1].sources[0]", "transitions[1].target")
+    assert error.paths == ('transitions["extra"].sources[0]', 'transitions["extra"].target')
 
 
 def test_rule_sources_are_listed_once() -> None:
     error = load_error(with_transition(sources=["open", "open"], target="done"), DefinitionError)
-    assert error.paths == ("transitions[1].sources[1]",)
+    assert error.paths == ('transitions["extra"].sources[1]',)
 
 
 def test_rule_every_state_is_reachable() -> None:
     data = copy.deepcopy(MINIMAL)
     data["states"].append({"name": "island", "terminal": True})
     error = load_error(data, UnreachableStateError)
-    assert error.paths == ("states[2]",)
+    assert error.paths == ('states["island"]',)
 
 
 def test_rule_every_non_terminal_state_can_end() -> None:
@@ -304,24 +304,28 @@ def test_rule_a_name_leaves_a_state_once() -> None:
     data = copy.deepcopy(MINIMAL)
     data["transitions"].append({"name": "finish", "sources": ["open"], "target": "open"})
     error = load_error(data, AmbiguousTransitionError)
-    assert error.paths == ("transitions[1].sources[0]",)
+    assert error.paths == ('transitions["finish", 1].sources[0]',)
+    assert '(transitions["finish", 0])' in str(error)
 
 
 def test_rule_guards_are_registered() -> None:
     error = load_error(with_transition(target="done", guards=[{"name": "nope"}]), UnknownGuardError)
-    assert error.paths == ("transitions[1].guards[0].name",)
+    assert error.paths == ('transitions["extra"].guards[0].name',)
 
 
 @pytest.mark.parametrize(
     ("guard", "path"),
     [
-        ({"name": "has_role"}, "transitions[1].guards[0].params.roles"),
-        ({"name": "has_role", "params": {"roles": []}}, "transitions[1].guards[0].params.roles"),
+        ({"name": "has_role"}, 'transitions["extra"].guards[0].params.roles'),
+        (
+            {"name": "has_role", "params": {"roles": []}},
+            'transitions["extra"].guards[0].params.roles',
+        ),
         (
             {"name": "has_role", "params": {"roles": ["a"], "x": 1}},
-            "transitions[1].guards[0].params.x",
+            'transitions["extra"].guards[0].params.x',
         ),
-        ({"name": "has_decision", "params": {"x": 1}}, "transitions[1].guards[0].params"),
+        ({"name": "has_decision", "params": {"x": 1}}, 'transitions["extra"].guards[0].params'),
     ],
 )
 def test_rule_guard_parameters_are_checked(guard: dict[str, Any], path: str) -> None:
@@ -334,7 +338,7 @@ def test_rule_guard_params_are_json_objects() -> None:
         with_transition(target="done", guards=[{"name": "has_role", "params": [1]}]),
         DefinitionError,
     )
-    assert error.paths == ("transitions[1].guards[0].params",)
+    assert error.paths == ('transitions["extra"].guards[0].params',)
     with pytest.raises(DefinitionError, match="keys must be strings"):
         GuardRef("has_role", {1: "x"})
     with pytest.raises(DefinitionError, match="finite"):
@@ -346,12 +350,12 @@ def test_rule_guard_params_are_json_objects() -> None:
 @pytest.mark.parametrize("event", ["NoSuchEvent", "StateChanged", "ComplaintReceived"])
 def test_rule_events_are_transition_events(event: str) -> None:
     error = load_error(with_transition(target="done", event=event), DefinitionError)
-    assert error.paths == ("transitions[1].event",)
+    assert error.paths == ('transitions["extra"].event',)
 
 
 def test_rule_an_internal_action_records_an_event() -> None:
     error = load_error(with_transition(), DefinitionError)
-    assert error.paths == ("transitions[1]",)
+    assert error.paths == ('transitions["extra"]',)
 
 
 def test_rule_required_fields_belong_to_the_event() -> None:
@@ -359,7 +363,7 @@ def test_rule_required_fields_belong_to_the_event() -> None:
         with_transition(target="done", event="ComplaintClosed", required=["colour"]),
         DefinitionError,
     )
-    assert error.paths == ("transitions[1].required[0]",)
+    assert error.paths == ('transitions["extra"].required[0]',)
     error = load_error(with_transition(target="done", required=["reason"]), DefinitionError)
     assert "takes no data" in str(error)
 
@@ -394,7 +398,10 @@ def test_rule_problems_of_several_kinds_are_listed_together() -> None:
     data = with_transition(sources=["nowhere"], target="done", guards=[{"name": "nope"}])
     error = load_error(data, DefinitionError)
     assert type(error) is DefinitionError
-    assert set(error.paths) == {"transitions[1].sources[0]", "transitions[1].guards[0].name"}
+    assert set(error.paths) == {
+        'transitions["extra"].sources[0]',
+        'transitions["extra"].guards[0].name',
+    }
 
 
 def test_rule_python_values_are_checked_too() -> None:
@@ -513,7 +520,7 @@ def test_fixed_values_go_through_the_event_field_converters() -> None:
     error = load_error(
         with_transition(target="done", event="NoSuchEvent", fixed={"kind": "x"}), DefinitionError
     )
-    assert error.paths == ("transitions[1].event",)
+    assert error.paths == ('transitions["extra"].event',)
 
 
 def test_problem_translation_helpers() -> None:

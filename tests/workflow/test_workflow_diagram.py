@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _workflow_support import definition_dicts  # type: ignore[import-not-found, unused-ignore]
+from _workflow_support import (  # type: ignore[import-not-found, unused-ignore]
+    definition_dicts,
+    leaves_from,
+)
 from hypothesis import given
 
 from iso10002.workflow import (
@@ -30,7 +33,7 @@ def check_complete(definition: WorkflowDefinition) -> None:
         if state.terminal:
             assert f"    {state.name} --> [*]" in mermaid
     for t in definition.transitions:
-        for source in t.sources:
+        for source in leaves_from(definition, t):
             if t.target is None:
                 assert t.name in mermaid
                 assert t.name in dot
@@ -59,7 +62,7 @@ def test_labels_are_escaped() -> None:
         ],
         "transitions": [{"name": "go", "sources": ["a"], "target": "b"}],
     }
-    definition = WorkflowDefinition.from_dict(data)
+    definition = WorkflowDefinition.from_dict(data, milestones=("m", "p"))
     mermaid = to_mermaid(definition)
     assert '    a : Say "hi", 1 - ok\\' in mermaid
     assert "    b : SLA starts m, pauses p" in mermaid

@@ -18,6 +18,7 @@ from _workflow_support import (  # type: ignore[import-not-found, unused-ignore]
     T0,
     definition_dicts,
     expected_refusal,
+    leaves_from,
     new_complaint,
     received,
 )
@@ -50,7 +51,11 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), actor=st.sampled_from(ACTORS), corrupt=st.integers(0, 9))
     def attempt(self, data: st.DataObject, actor: Any, corrupt: int) -> None:
-        here = [t for t in self.definition.transitions if self.complaint.state in t.sources]
+        here = [
+            t
+            for t in self.definition.transitions
+            if self.complaint.state in leaves_from(self.definition, t)
+        ]
         ending = set(self.definition.terminal_states)
         onwards = sorted({t.name for t in here if t.target not in ending})
         # Mostly a transition from here that does not end the complaint, so runs get deep.
@@ -67,7 +72,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             (
                 t
                 for t in self.definition.transitions
-                if t.name == name and self.complaint.state in t.sources
+                if t.name == name and self.complaint.state in leaves_from(self.definition, t)
             ),
             None,
         )

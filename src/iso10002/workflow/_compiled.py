@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +117,7 @@ class Compiled:
     table: Mapping[tuple[str, str], Step]
     by_state: Mapping[str, tuple[Step, ...]]
     sources: Mapping[str, tuple[str, ...]]
+    expanded: tuple[tuple[str, ...], ...] = ()
     effects: dict[tuple[str, str], Any] = attrs.field(factory=dict)
 
 
@@ -177,11 +178,11 @@ class _Found:
         raise DefinitionError(everything, what=what)
 
 
-def _check_states(states: tuple[State, ...], found: _Found) -> dict[str, State]:
+def _check_states(states: tuple[State, ...], labels: list[str], found: _Found) -> dict[str, State]:
     by_name: dict[str, State] = {}
-    for i, state in enumerate(states):
+    for state, path in zip(states, labels, strict=True):
         if state.name in by_name:
-            found.add(DefinitionError, f"states[{i}].name", f"duplicate state {state.name!r}")
+            found.add(DefinitionError, f"{path}.name", f"duplicate state {state.name!r}")
             continue
         by_name[state.name] = state
         for a, b in (("start", "stop"), ("start", "pause"), ("stop", "pause")):
@@ -189,7 +190,7 @@ def _check_states(states: tuple[State, ...], found: _Found) -> dict[str, State]:
             if both:
                 found.add(
                     DefinitionError,
-                    f"states[{i}]",
+                    path,
                     f"milestone(s) {', '.join(sorted(both))} in both {a!r} and {b!r}",
                 )
     if not states:
@@ -225,9 +226,17 @@ def _check_event(
         elif t.event is None:
             found.add(DefinitionError, f"{path}.required[{k}]", f"{what} takes no data")
     fixed: dict[str, Any] = {}
+    if event_cls is ev.WorkflowStepRecorded:
+        # The step's name is the transition's: set here, never given.
+        fixed["transition"] = t.name
+        for k, key in enumerate(t.required):
+            if key == "transition":
+                found.add(DefinitionError, f"{path}.required[{k}]", _STEP_NAME)
     for key, raw in t.fixed.items():
         where = f"{path}.fixed.{key}"
-        if key in t.required:
+        if key == "transition" and event_cls is ev.WorkflowStepRecorded:
+            found.add(DefinitionError, where, _STEP_NAME)
+        elif key in t.required:
             found.add(DefinitionError, where, "a field cannot be both required and fixed")
         elif event_cls is None or key not in fields:
             if t.event is None or event_cls is not None:
@@ -238,6 +247,9 @@ def _check_event(
             except DefinitionError as exc:
                 found.extend(exc)
     return event_cls, fixed
+
+
+_STEP_NAME = "set by the engine: a WorkflowStepRecorded names the transition that records it"
 
 
 def _check_guards(
@@ -261,16 +273,20 @@ def _check_guards(
 
 
 def _check_graph(
-    by_name: Mapping[str, State], transitions: tuple[Transition, ...], initial: str, found: _Found
+    by_name: Mapping[str, State],
+    moves: Iterable[tuple[tuple[str, ...], str | None]],
+    labels: list[str],
+    initial: str,
+    found: _Found,
 ) -> None:
     forward: dict[str, set[str]] = {name: set() for name in by_name}
     backward: dict[str, set[str]] = {name: set() for name in by_name}
-    for t in transitions:
-        if t.target is None:
+    for sources, target in moves:
+        if target is None:
             continue
-        for source in t.sources:
-            forward[source].add(t.target)
-            backward[t.target].add(source)
+        for source in sources:
+            forward[source].add(target)
+            backward[target].add(source)
 
     def closure(start: list[str], edges: Mapping[str, set[str]]) -> set[str]:
         seen = set(start)
@@ -283,46 +299,113 @@ def _check_graph(
         return seen
 
     reachable = closure([initial], forward)
-    for i, name in enumerate(by_name):
+    for name, path in zip(by_name, labels, strict=True):
         if name not in reachable:
             found.add(
                 UnreachableStateError,
-                f"states[{i}]",
+                path,
                 f"state {name!r} cannot be reached from the initial state {initial!r}",
             )
     ending = closure([n for n, s in by_name.items() if s.terminal], backward)
-    for i, (name, state) in enumerate(by_name.items()):
+    for (name, state), path in zip(by_name.items(), labels, strict=True):
         if not state.terminal and name not in ending and name in reachable:
             found.add(
                 DeadEndStateError,
-                f"states[{i}]",
-                f"no terminal state can be reached from state {name!r}",
+                path,
+                f"the complaint could never be closed or withdrawn from state {name!r}: "
+                "no terminal state can be reached from it",
             )
 
 
+def _check_groups(
+    groups: Mapping[str, tuple[str, ...]], by_name: Mapping[str, State], found: _Found
+) -> None:
+    for name, members in groups.items():
+        if name in by_name:
+            found.add(DefinitionError, f"groups.{name}", f"{name!r} is already a state name")
+        for i, member in enumerate(members):
+            if member not in by_name:
+                found.add(UnknownStateError, f"groups.{name}[{i}]", f"unknown state {member!r}")
+
+
+def _expand(
+    t: Transition,
+    path: str,
+    by_name: Mapping[str, State],
+    groups: Mapping[str, tuple[str, ...]],
+    found: _Found,
+) -> tuple[dict[str, str], bool]:
+    """The states *t* leaves from, each with the source that names it; and whether all known."""
+    expanded: dict[str, str] = {}
+    known = True
+    for k, source in enumerate(t.sources):
+        if source == "*":
+            members: tuple[str, ...] = tuple(n for n, s in by_name.items() if not s.terminal)
+        elif source in groups:
+            members = groups[source]
+        elif source in by_name:
+            members = (source,)
+        else:
+            known = False
+            found.add(
+                UnknownStateError, f"{path}.sources[{k}]", f"unknown state or group {source!r}"
+            )
+            continue
+        for member in members:
+            expanded.setdefault(member, f"{path}.sources[{k}]")
+    return expanded, known
+
+
+def _step(
+    t: Transition, event_cls: type[ev.Event] | None, fixed: dict[str, Any], guards: Any
+) -> Step:
+    fields = event_fields(event_cls) if event_cls is not None else {}
+    mandatory = tuple(n for n, f in fields.items() if f.default is attrs.NOTHING and n not in fixed)
+    return Step(
+        name=t.name,
+        target=t.target,
+        event=event_cls,
+        event_name=t.event or "",
+        fields=frozenset(fields),
+        mandatory=mandatory,
+        required=t.required,
+        roles=frozenset(t.roles),
+        role_names=", ".join(t.roles),
+        guards=guards,
+        fixed=fixed,
+        accepted=frozenset(fields) - fixed.keys(),
+        mandatory_set=frozenset(mandatory),
+        plan=event_plan(event_cls, fixed) if event_cls is not None else None,
+    )
+
+
 def compile_definition(definition: WorkflowDefinition) -> Compiled:
-    """Validate *definition* and build its lookup tables; raises ``DefinitionError`` subclasses."""
+    """Validate *definition* and build its lookup tables; raises ``DefinitionError`` subclasses.
+
+    Problem paths name states and transitions by name (``transitions["close"].guards[0]``).
+    """
     found = _Found()
-    by_name = _check_states(definition.states, found)
+    state_labels = cfg.item_labels("states", [s.name for s in definition.states])
+    labels = cfg.item_labels("transitions", [t.name for t in definition.transitions])
+    by_name = _check_states(definition.states, state_labels, found)
+    _check_groups(definition.groups, by_name, found)
     table: dict[tuple[str, str], Step] = {}
-    where_from: dict[tuple[str, str], int] = {}
+    where_from: dict[tuple[str, str], str] = {}
     sources: dict[str, list[str]] = {}
-    for j, t in enumerate(definition.transitions):
-        path = f"transitions[{j}]"
-        refs_ok = True
-        for k, source in enumerate(t.sources):
-            if source not in by_name:
-                refs_ok = False
-                found.add(UnknownStateError, f"{path}.sources[{k}]", f"unknown state {source!r}")
-            elif (t.name, source) in where_from:
+    expanded_all: list[tuple[str, ...]] = []
+    for t, path in zip(definition.transitions, labels, strict=True):
+        expanded, refs_ok = _expand(t, path, by_name, definition.groups, found)
+        expanded_all.append(tuple(expanded))
+        for source, where in expanded.items():
+            if (t.name, source) in where_from:
                 found.add(
                     AmbiguousTransitionError,
-                    f"{path}.sources[{k}]",
+                    where,
                     f"transition {t.name!r} already leaves state {source!r} "
-                    f"(transitions[{where_from[(t.name, source)]}])",
+                    f"({where_from[(t.name, source)]})",
                 )
             else:
-                where_from[(t.name, source)] = j
+                where_from[(t.name, source)] = path
         if t.target is not None and t.target not in by_name:
             refs_ok = False
             found.add(UnknownStateError, f"{path}.target", f"unknown state {t.target!r}")
@@ -330,33 +413,15 @@ def compile_definition(definition: WorkflowDefinition) -> Compiled:
         guards = _check_guards(t, path, found)
         if not refs_ok:
             continue
-        fields = event_fields(event_cls) if event_cls is not None else {}
-        step = Step(
-            name=t.name,
-            target=t.target,
-            event=event_cls,
-            event_name=t.event or "",
-            fields=frozenset(fields),
-            mandatory=tuple(
-                n for n, f in fields.items() if f.default is attrs.NOTHING and n not in fixed
-            ),
-            required=t.required,
-            roles=frozenset(t.roles),
-            role_names=", ".join(t.roles),
-            guards=guards,
-            fixed=fixed,
-            accepted=frozenset(fields) - fixed.keys(),
-            mandatory_set=frozenset(
-                n for n, f in fields.items() if f.default is attrs.NOTHING and n not in fixed
-            ),
-            plan=event_plan(event_cls, fixed) if event_cls is not None else None,
-        )
-        sources.setdefault(t.name, []).extend(t.sources)
-        for source in t.sources:
+        step = _step(t, event_cls, fixed, guards)
+        sources.setdefault(t.name, []).extend(expanded)
+        for source in expanded:
             table.setdefault((source, t.name), step)
     found.raise_if_any()
     initial = next(s.name for s in definition.states if s.initial)
-    _check_graph(by_name, definition.transitions, initial, found)
+    expanded_sources = tuple(expanded_all)
+    moves = zip(expanded_sources, (t.target for t in definition.transitions), strict=True)
+    _check_graph(by_name, moves, state_labels, initial, found)
     found.raise_if_any()
     by_state: dict[str, list[Step]] = {name: [] for name in by_name}
     for (source, _), step in table.items():
@@ -368,4 +433,5 @@ def compile_definition(definition: WorkflowDefinition) -> Compiled:
         table=table,
         by_state={k: tuple(v) for k, v in by_state.items()},
         sources={k: tuple(v) for k, v in sources.items()},
+        expanded=expanded_sources,
     )

@@ -35,6 +35,9 @@ NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]{0,99}")
 """Milestones, roles, guard names: like :data:`NAME_RE`, also allowing ``. : -``."""
 
+SOURCE_RE = re.compile(r"\*|[A-Za-z_][A-Za-z0-9_]{0,99}")
+"""Transition sources: a state or group name (like :data:`NAME_RE`), or ``*``."""
+
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
 """Taxonomy codes: letters, digits, ``_ . -``, starting with a letter or digit."""
 
@@ -54,6 +57,8 @@ def _pattern_text(pattern: re.Pattern[str]) -> str:
         return "letters, digits and underscores, starting with a letter or underscore"
     if pattern is KEY_RE:
         return "letters, digits and _ . : -, starting with a letter or underscore"
+    if pattern is SOURCE_RE:
+        return "a state or group name (letters, digits and underscores), or * for every open state"
     return "letters, digits and _ . -, starting with a letter or digit"
 
 
@@ -196,6 +201,27 @@ def frozen_json(value: Any) -> Any:
         except RecursionError:  # pragma: no cover - json_problems reports the depth
             return value
     return value
+
+
+def item_labels(key: str, names: list[str | None]) -> list[str]:
+    """How problem paths name each item of the list *key*: ``key["name"]`` for a unique name,
+    ``key["name", k]`` for the *k*-th (from 0) of several items so named, ``key[i]`` without
+    a name."""
+    counts: dict[str, int] = {}
+    for name in names:
+        if name is not None:
+            counts[name] = counts.get(name, 0) + 1
+    seen: dict[str, int] = {}
+    found: list[str] = []
+    for i, name in enumerate(names):
+        if name is None:
+            found.append(f"{key}[{i}]")
+        elif counts[name] == 1:
+            found.append(f'{key}["{name}"]')
+        else:
+            found.append(f'{key}["{name}", {seen.get(name, 0)}]')
+            seen[name] = seen.get(name, 0) + 1
+    return found
 
 
 def problems_of(exc: BaseException, path: str) -> list[Problem]:

@@ -6,7 +6,8 @@
 * :data:`SMALL_BUSINESS` — the small-business variant (annex B of 2018): fewer stages, no roles.
 
 :func:`iso10002_workflow` and :func:`small_business_workflow` return the loaded definitions;
-copy the dicts to make your own variant.
+copy the dicts to make your own variant. Transitions open to every open state (withdrawing,
+assigning, notes) list their sources as ``"*"``, so a state added to a copy gets them too.
 """
 
 from __future__ import annotations
@@ -26,17 +27,6 @@ __all__ = [
     "small_business_workflow",
 ]
 
-_OPEN_ISO = [
-    "received",
-    "acknowledged",
-    "assessed",
-    "investigating",
-    "awaiting_complainant",
-    "responded",
-    "internal_review",
-    "external_dispute",
-    "reopened",
-]
 _ALL_MILESTONES = ["acknowledgement", "final_response", "review_response"]
 
 ISO10002: Final[Mapping[str, Any]] = {
@@ -167,7 +157,7 @@ ISO10002: Final[Mapping[str, Any]] = {
         },
         {
             "name": "withdraw",
-            "sources": _OPEN_ISO,
+            "sources": ["*"],
             "target": "withdrawn",
             "event": "ComplaintWithdrawn",
         },
@@ -178,9 +168,9 @@ ISO10002: Final[Mapping[str, Any]] = {
             "event": "ComplaintClosed",
             "fixed": {"reason": "out_of_scope"},
         },
-        {"name": "assign", "sources": _OPEN_ISO, "event": "ComplaintAssigned"},
-        {"name": "add_note", "sources": [*_OPEN_ISO, "closed"], "event": "NoteAdded"},
-        {"name": "classify", "sources": [*_OPEN_ISO, "closed"], "event": "ComplaintClassified"},
+        {"name": "assign", "sources": ["*"], "event": "ComplaintAssigned"},
+        {"name": "add_note", "sources": ["*", "closed"], "event": "NoteAdded"},
+        {"name": "classify", "sources": ["*", "closed"], "event": "ComplaintClassified"},
         {
             "name": "revise_assessment",
             "sources": [
@@ -206,8 +196,6 @@ ISO10002: Final[Mapping[str, Any]] = {
     ],
 }
 """The ISO 10002 workflow as data (see ``docs/workflow.md``)."""
-
-_OPEN_SMALL = ["received", "open", "responded"]
 
 SMALL_BUSINESS: Final[Mapping[str, Any]] = {
     "name": "small_business",
@@ -271,12 +259,12 @@ SMALL_BUSINESS: Final[Mapping[str, Any]] = {
         },
         {
             "name": "withdraw",
-            "sources": _OPEN_SMALL,
+            "sources": ["*"],
             "target": "withdrawn",
             "event": "ComplaintWithdrawn",
         },
-        {"name": "add_note", "sources": [*_OPEN_SMALL, "closed"], "event": "NoteAdded"},
-        {"name": "classify", "sources": [*_OPEN_SMALL, "closed"], "event": "ComplaintClassified"},
+        {"name": "add_note", "sources": ["*", "closed"], "event": "NoteAdded"},
+        {"name": "classify", "sources": ["*", "closed"], "event": "ComplaintClassified"},
         {
             "name": "record_satisfaction",
             "sources": ["responded", "closed"],

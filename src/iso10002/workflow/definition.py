@@ -5,14 +5,16 @@ TOML (:meth:`WorkflowDefinition.from_dict`, :meth:`~WorkflowDefinition.from_json
 :meth:`~WorkflowDefinition.from_toml`) and written back in the same canonical form
 (:meth:`~WorkflowDefinition.to_dict`, …: keys holding their default value are left out, so
 ``to_dict(from_dict(x)) == x`` for canonical *x*). It is validated and compiled when it is
-created; every problem raises a :class:`~iso10002.errors.DefinitionError` subclass naming it.
+created; every problem raises a :class:`~iso10002.errors.DefinitionError` subclass naming it,
+with a path that names states and transitions by name (``transitions["close"].guards[0]``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,16 @@ import attrs
 import cattrs
 
 from iso10002 import _validate as v
-from iso10002.errors import DefinitionError, ValidationError, describe
+from iso10002.errors import (
+    ConfigurationError,
+    DefinitionError,
+    Problem,
+    UnknownMilestoneError,
+    UnknownStateError,
+    ValidationError,
+    describe,
+)
+from iso10002.sla.policy import MILESTONES
 
 from . import _config as cfg
 
@@ -85,7 +96,9 @@ class State:
 class Transition:
     """A named transition from any of ``sources`` to ``target``.
 
-    ``target=None`` makes an *internal* action: it records its event but keeps the state.
+    ``sources`` lists state names, names of the definition's ``groups``, and ``"*"`` for every
+    non-terminal state (they may overlap). ``target=None`` makes an *internal* action: it records
+    its event but keeps the state.
     ``event`` names the domain event class (in :data:`iso10002.events.EVENT_TYPES`) built from the
     data given to :func:`~iso10002.workflow.fire`; ``required`` lists event fields the caller must
     give (even optional ones), ``fixed`` sets event fields the caller may not give, ``roles``
@@ -94,7 +107,7 @@ class Transition:
 
     name: str = attrs.field(validator=cfg.name(cfg.NAME_RE, _E))
     sources: tuple[str, ...] = attrs.field(
-        converter=v.frozen_tuple, validator=cfg.names(cfg.NAME_RE, _E, non_empty=True)
+        converter=v.frozen_tuple, validator=cfg.names(cfg.SOURCE_RE, _E, non_empty=True)
     )
     target: str | None = attrs.field(default=None, validator=cfg.optional_name(cfg.NAME_RE, _E))
     event: str | None = attrs.field(default=None, validator=cfg.optional_name(cfg.NAME_RE, _E))
@@ -136,10 +149,11 @@ class Transition:
 
 @attrs.frozen
 class WorkflowDefinition:
-    """A workflow: states and transitions, validated and compiled when created.
+    """A workflow: states, named state groups and transitions, validated and compiled when created.
 
-    Raises a :class:`~iso10002.errors.DefinitionError` subclass listing every problem of one
-    kind (or a plain ``DefinitionError`` listing problems of several kinds).
+    ``groups`` names lists of states that transitions may give as a source (a group name may not
+    also be a state name). Raises a :class:`~iso10002.errors.DefinitionError` subclass listing
+    every problem of one kind (or a plain ``DefinitionError`` listing problems of several kinds).
     """
 
     name: str = attrs.field(validator=cfg.name(cfg.KEY_RE, _E))
@@ -147,6 +161,12 @@ class WorkflowDefinition:
     states: tuple[State, ...] = attrs.field(converter=v.frozen_tuple)
     transitions: tuple[Transition, ...] = attrs.field(converter=v.frozen_tuple)
     description: str | None = attrs.field(default=None, validator=cfg.text(2000, _E, optional=True))
+    groups: Mapping[str, tuple[str, ...]] = attrs.field(
+        factory=dict,
+        converter=cfg.frozen_json,
+        metadata={cfg.JSON_METADATA: True},
+        hash=False,
+    )
     _compiled: Any = attrs.field(init=False, default=None, eq=False, repr=False, hash=False)
 
     @states.validator
@@ -156,6 +176,10 @@ class WorkflowDefinition:
     @transitions.validator
     def _check_transitions(self, attribute: attrs.Attribute[Any], value: object) -> None:
         _check_items(value, Transition, "transitions")
+
+    @groups.validator
+    def _check_groups(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        _check_group_names(value)
 
     __copy__ = _same
     __deepcopy__ = _same
@@ -182,9 +206,20 @@ class WorkflowDefinition:
         return tuple(s.name for s in self.states if s.terminal)
 
     @property
+    def open_states(self) -> tuple[str, ...]:
+        """The names of the non-terminal states (what ``"*"`` stands for), in declaration order."""
+        return tuple(s.name for s in self.states if not s.terminal)
+
+    @property
     def transition_names(self) -> tuple[str, ...]:
         """Every distinct transition name, in declaration order."""
         return tuple(dict.fromkeys(t.name for t in self.transitions))
+
+    @property
+    def milestones(self) -> tuple[str, ...]:
+        """Every SLA milestone a state starts, stops or pauses, in order of first mention."""
+        found = (m for s in self.states for m in (*s.start, *s.stop, *s.pause))
+        return tuple(dict.fromkeys(found))
 
     def state(self, name: str) -> State:
         """The state called *name*; ``KeyError`` if there is none."""
@@ -195,37 +230,104 @@ class WorkflowDefinition:
         """The complainant-facing label of *state* (4.4 transparency)."""
         return self.state(state).public_label
 
+    def expand_sources(self, sources: Iterable[str]) -> tuple[str, ...]:
+        """The state names *sources* stand for: groups and ``"*"`` expanded, repeats dropped.
+
+        Raises :class:`~iso10002.errors.UnknownStateError` for a name that is neither a state
+        nor a group.
+        """
+        states: Mapping[str, State] = self._compiled.states
+        found: list[str] = []
+        problems: list[tuple[str, str]] = []
+        for i, source in enumerate(sources):
+            if not isinstance(source, str):
+                problems.append(  # type: ignore[unreachable]
+                    (f"sources[{i}]", f"expected a name, got {describe(source)}")
+                )
+            elif source == "*":
+                found.extend(self.open_states)
+            elif source in self.groups:
+                found.extend(self.groups[source])
+            elif source in states:
+                found.append(source)
+            else:
+                problems.append((f"sources[{i}]", "not a state, a group or *"))
+        if problems:
+            raise UnknownStateError(problems, what=f"workflow {self.name!r}")
+        return tuple(dict.fromkeys(found))
+
+    def check_milestones(self, known: Collection[str]) -> None:
+        """Refuse a milestone that is not in *known* (e.g. :data:`iso10002.sla.MILESTONES`).
+
+        Raises :class:`~iso10002.errors.UnknownMilestoneError` naming each state and list.
+        """
+        if isinstance(known, str) or not all(isinstance(m, str) for m in known):
+            raise ConfigurationError(
+                [("milestones", f"expected a collection of names, got {describe(known)}")],
+                what="milestone check",
+            )
+        accepted = ", ".join(sorted(known)) or "none"
+        problems = [
+            Problem(
+                f'states["{state.name}"].{key}[{i}]',
+                f"unknown milestone {milestone!r}; accepted: {accepted}",
+            )
+            for state in self.states
+            for key in ("start", "stop", "pause")
+            for i, milestone in enumerate(getattr(state, key))
+            if milestone not in known
+        ]
+        if problems:
+            raise UnknownMilestoneError(problems, what="workflow definition")
+
     # --- loading and dumping -------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: object) -> WorkflowDefinition:
-        """Load a definition from JSON-like data; raises only ``DefinitionError`` subclasses."""
+    def from_dict(
+        cls, data: object, *, milestones: Collection[str] | None = MILESTONES
+    ) -> WorkflowDefinition:
+        """Load a definition from JSON-like data; raises only ``DefinitionError`` subclasses.
+
+        Every milestone a state names must be in *milestones*: by default the ones an
+        :class:`~iso10002.sla.SlaPolicy` sets targets for; pass the names your own
+        :class:`~iso10002.service.SlaPlanner` plans, or ``None`` to skip the check.
+        """
         if not isinstance(data, Mapping):
             raise DefinitionError(
                 [("", f"expected an object, got {describe(data)}")], what="workflow definition"
             )
         try:
             result: WorkflowDefinition = _converter().structure(data, cls)
-        except DefinitionError:
-            raise
+        except DefinitionError as exc:
+            raise type(exc)(_named(exc.problems, data), what="workflow definition") from None
         except ValidationError as exc:
-            raise DefinitionError(exc.problems, what="workflow definition") from None
+            raise DefinitionError(_named(exc.problems, data), what="workflow definition") from None
         except Exception as exc:  # noqa: BLE001  # pragma: no cover - defensive: nothing escapes
             raise DefinitionError(cfg.problems_of(exc, ""), what="workflow definition") from None
+        if milestones is not None:
+            result.check_milestones(milestones)
         return result
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> WorkflowDefinition:
-        """Load a definition from JSON text."""
-        return cls.from_dict(cfg.parse_json(text, DefinitionError, "workflow definition"))
+    def from_json(
+        cls, text: str | bytes, *, milestones: Collection[str] | None = MILESTONES
+    ) -> WorkflowDefinition:
+        """Load a definition from JSON text (*milestones* as for :meth:`from_dict`)."""
+        data = cfg.parse_json(text, DefinitionError, "workflow definition")
+        return cls.from_dict(data, milestones=milestones)
 
     @classmethod
-    def from_toml(cls, text: str | bytes) -> WorkflowDefinition:
+    def from_toml(
+        cls, text: str | bytes, *, milestones: Collection[str] | None = MILESTONES
+    ) -> WorkflowDefinition:
         """Load a definition from TOML text (needs Python 3.11+ for :mod:`tomllib`)."""
-        return cls.from_dict(cfg.parse_toml(text, DefinitionError, "workflow definition"))
+        data = cfg.parse_toml(text, DefinitionError, "workflow definition")
+        return cls.from_dict(data, milestones=milestones)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> WorkflowDefinition:
+    def from_file(
+        cls, path: str | os.PathLike[str], *, milestones: Collection[str] | None = MILESTONES
+    ) -> WorkflowDefinition:
         """Load a definition from a ``.json`` or ``.toml`` file."""
         file = Path(path)
         suffix = file.suffix.lower()
@@ -239,7 +341,9 @@ class WorkflowDefinition:
             raise DefinitionError(
                 [("", f"cannot read the file ({type(exc).__name__})")], what="workflow definition"
             ) from None
-        return cls.from_json(raw) if suffix == ".json" else cls.from_toml(raw)
+        if suffix == ".json":
+            return cls.from_json(raw, milestones=milestones)
+        return cls.from_toml(raw, milestones=milestones)
 
     def to_dict(self) -> dict[str, Any]:
         """Canonical JSON-like data: keys holding their default value are left out."""
@@ -265,6 +369,54 @@ def _check_items(value: object, kind: type[Any], key: str) -> None:
     ]
     if bad:
         raise DefinitionError(bad)
+
+
+def _check_group_names(value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise DefinitionError([("groups", f"expected an object, got {describe(value)}")])
+    problems: list[tuple[str, str]] = []
+    for name, members in value.items():
+        if not isinstance(name, str) or not cfg.NAME_RE.fullmatch(name):
+            problems.append(("groups", "a group name is 1 to 100 letters, digits and underscores"))
+            continue
+        where = f"groups.{name}"
+        if not isinstance(members, tuple) or not members:
+            problems.append((where, "expected a non-empty list of state names"))
+            continue
+        seen: set[object] = set()
+        for i, member in enumerate(members):
+            if not isinstance(member, str) or not cfg.NAME_RE.fullmatch(member):
+                problems.append((f"{where}[{i}]", "expected a state name"))
+            elif member in seen:
+                problems.append((f"{where}[{i}]", "duplicate name"))
+            seen.add(member)
+    if problems:
+        raise DefinitionError(problems)
+
+
+_LISTED = re.compile(r"^(states|transitions)\[(\d+)\]")
+
+
+def _named(problems: Iterable[Problem], data: Mapping[str, Any]) -> list[Problem]:
+    """*problems* with ``states[i]`` and ``transitions[i]`` named as the compiler names them."""
+    found: dict[str, list[str]] = {}
+    for key in ("states", "transitions"):
+        items = data.get(key)
+        names = [
+            item["name"]
+            if isinstance(item, Mapping)
+            and isinstance(item.get("name"), str)
+            and cfg.NAME_RE.fullmatch(item["name"])
+            else None
+            for item in (items if isinstance(items, list) else [])
+        ]
+        found[key] = cfg.item_labels(key, names)
+
+    def rename(match: re.Match[str]) -> str:
+        labels, index = found[match.group(1)], int(match.group(2))
+        return labels[index] if index < len(labels) else match.group(0)
+
+    return [Problem(_LISTED.sub(rename, p.path, count=1), p.message) for p in problems]
 
 
 @cache

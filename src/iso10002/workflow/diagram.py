@@ -1,8 +1,8 @@
 """Diagram text for a workflow: Mermaid (``stateDiagram-v2``) and Graphviz DOT.
 
 Both show every state (with its complainant-facing label and SLA effects), every state-changing
-transition as an edge per source state, and the internal actions listed inside their states.
-No Graphviz installation is needed: the functions return text.
+transition as an edge per source state (groups and ``"*"`` expanded), and the internal actions
+listed inside their states. No Graphviz installation is needed: the functions return text.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def _internal_by_state(definition: WorkflowDefinition) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {s.name: [] for s in definition.states}
     for t in definition.transitions:
         if t.target is None:
-            for source in t.sources:
+            for source in definition.expand_sources(t.sources):
                 found[source].append(t.name)
     return found
 
@@ -48,7 +48,10 @@ def to_mermaid(definition: WorkflowDefinition) -> str:
             lines.append(f"    {state.name} : actions {', '.join(internal[state.name])}")
     for t in definition.transitions:
         if t.target is not None:
-            lines.extend(f"    {source} --> {t.target} : {t.name}" for source in t.sources)
+            lines.extend(
+                f"    {source} --> {t.target} : {t.name}"
+                for source in definition.expand_sources(t.sources)
+            )
     lines.extend(f"    {state.name} --> [*]" for state in definition.states if state.terminal)
     return "\n".join(lines) + "\n"
 
@@ -86,7 +89,7 @@ def to_dot(definition: WorkflowDefinition) -> str:
             target = _dot_string(t.target)
             lines.extend(
                 f"    {_dot_string(source)} -> {target} [label={_dot_string(t.name)}];"
-                for source in t.sources
+                for source in definition.expand_sources(t.sources)
             )
     lines.append("}")
     return "\n".join(lines) + "\n"
