@@ -165,6 +165,10 @@ class Complainant:
     def __repr__(self) -> str:
         return f"Complainant(id={self.id!r}, <personal data redacted>)"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Pretty-printers (IPython, hypothesis' falsifying examples) show the redacted repr too.
+        printer.text(repr(self))
+
 
 @attrs.frozen
 class Attachment:
@@ -493,6 +497,20 @@ class Complaint:
     reopened: int = attrs.field(default=0, validator=v.int_range(0), repr=False)
     personal_data_erased: bool = attrs.field(default=False, validator=v.bool_, repr=False)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Pretty-printers (IPython, hypothesis' falsifying examples) show every field that
+        # differs from its default; the complainant's personal data is not in the complaint.
+        if cycle:  # pragma: no cover - a complaint holds no reference to itself
+            printer.text("Complaint(...)")
+            return
+        with printer.group(1, "Complaint(", ")"):
+            for i, (name, value) in enumerate(_shown_fields(self)):
+                if i:
+                    printer.text(",")
+                    printer.breakable()
+                printer.text(f"{name}=")
+                printer.pretty(value)
+
     @property
     def complainant_id(self) -> str:
         """The id of the :class:`Complainant` (personal data is stored apart)."""
@@ -530,6 +548,18 @@ class Complaint:
     def breached(self) -> bool:
         """True if any SLA clock has breached."""
         return any(c.breached_at is not None for c in self.clocks)
+
+
+def _shown_fields(complaint: Complaint) -> list[tuple[str, Any]]:
+    shown = []
+    for field in attrs.fields(Complaint):
+        value = getattr(complaint, field.name)
+        default: Any = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()
+        if default is attrs.NOTHING or value != default:
+            shown.append((field.name, value))
+    return shown
 
 
 _COMPLAINT_FIELDS = tuple(a.name for a in attrs.fields(Complaint))
