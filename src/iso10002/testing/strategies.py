@@ -1,9 +1,13 @@
 """Hypothesis strategies for complainants, complaints and their event histories.
 
 Every value drawn is valid by construction: histories start with ``ComplaintReceived``, number
-their events 1, 2, 3, … without gaps, move forward in time, follow the default ISO 10002 process
-(received → acknowledged → assessed → investigating → responded → closed, with pauses, reviews,
-escalations, withdrawal and reopening) and fold with :func:`iso10002.events.replay`.
+their events 1, 2, 3, … without gaps, move forward in time and fold with
+:func:`iso10002.events.replay`. A history is made by firing a workflow's transitions with the
+engine (:func:`iso10002.workflow.fire`): the default ISO 10002 workflow, or the ``workflow=``
+given. The SLA clock events follow the states' milestones as the service records them, with SLA
+warnings, breaches and erasures now and then. Each history heads for a state drawn from the
+workflow's states (or from ``states=``), so every state is reached, closed and reopened
+complaints included.
 
 The strategies are registered for :func:`hypothesis.strategies.from_type` through the
 ``hypothesis`` entry point, so ``st.from_type(Complaint)`` works once the package is installed.
@@ -11,15 +15,20 @@ The strategies are registered for :func:`hypothesis.strategies.from_type` throug
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections import deque
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
+import attrs
+from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from iso10002 import events as ev
+from iso10002.errors import Iso10002Error
 from iso10002.model import (
     Assessment,
     Attachment,
@@ -36,6 +45,15 @@ from iso10002.model import (
     Overlay,
     Priority,
     Safety,
+)
+from iso10002.workflow import (
+    Actor,
+    Transition,
+    WorkflowDefinition,
+    available_transitions,
+    fire,
+    iso10002_workflow,
+    sla_effects,
 )
 
 __all__ = ["complainants", "complaints", "event_histories"]
@@ -145,17 +163,116 @@ def _classifications() -> st.SearchStrategy[Classification]:
     )
 
 
-Step = Callable[[st.DrawFn, Complaint, dict[str, Any]], list[ev.Event]]
+_KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-1000, 1000)
+    | st.floats(-1e6, 1e6, allow_nan=False)
+    | _text(40)
+)
+
+
+def _event_fields() -> Mapping[str, Mapping[str, st.SearchStrategy[Any]]]:
+    """Values for the fields a caller gives each event a transition may record."""
+    return {
+        "ComplaintAcknowledged": {"method": st.sampled_from(ContactMethod)},
+        "ComplaintClassified": {"classification": _classifications()},
+        "ComplaintAssessed": {"assessment": _assessments()},
+        "AssessmentRevised": {"assessment": _assessments(), "reason": _text(40)},
+        "ComplaintAssigned": {"assignee": _ACTOR, "team": _CODE},
+        "NoteAdded": {"text": _text(), "internal": st.booleans()},
+        "FindingsRecorded": {
+            "summary": _text(),
+            "root_causes": st.frozensets(_CODE, max_size=2),
+            "corrective_actions": st.lists(_text(30), max_size=2).map(tuple),
+        },
+        "DecisionMade": {
+            "outcome": st.sampled_from(Outcome),
+            "reasons": _text(),
+            "remedies": st.lists(_CODE, max_size=2).map(tuple),
+        },
+        "DecisionCommunicated": {
+            "method": st.sampled_from(ContactMethod),
+            "external_options_given": st.booleans(),
+        },
+        # Accepted first: the simplest reply lets the complaint close.
+        "ComplainantReplied": {"accepted": st.booleans().map(operator.not_), "comment": _text()},
+        "ComplaintEscalated": {
+            "kind": st.sampled_from(EscalationKind),
+            "reason": _text(),
+            "provider": st.sampled_from(["Ombudsman", "ADR Ltd"]),
+        },
+        "ComplaintWithdrawn": {"reason": _text(40)},
+        "ComplaintClosed": {"reason": _CODE},
+        "ComplaintReopened": {"reason": _text(40)},
+        "SatisfactionRecorded": {"score": st.integers(1, 5), "comment": _text()},
+        "WorkflowStepRecorded": {"data": st.dictionaries(_KEYS, _SCALARS, max_size=4)},
+    }
+
+
+_FIELDS = _event_fields()
+_COMMON = frozenset(f.name for f in attrs.fields(ev.Event))
+
+
+@attrs.frozen
+class _Move:
+    """One transition of the workflow, its sources expanded."""
+
+    transition: Transition
+    sources: frozenset[str]
+
+
+class _Plan:
+    """What a walk needs to know about a workflow: moves, roles and distances to a state."""
+
+    def __init__(self, workflow: WorkflowDefinition) -> None:
+        self.workflow = workflow
+        self.moves = tuple(
+            _Move(t, frozenset(workflow.expand_sources(t.sources))) for t in workflow.transitions
+        )
+        roles = {role for t in workflow.transitions for role in t.roles}
+        for t in workflow.transitions:
+            for ref in t.guards:
+                given = ref.params.get("roles")
+                if isinstance(given, tuple):
+                    roles.update(r for r in given if isinstance(r, str))
+        self.roles = frozenset(roles)
+        self.terminal = frozenset(workflow.terminal_states)
+        self._distances: dict[str, Mapping[str, int]] = {}
+
+    def distances(self, goal: str) -> Mapping[str, int]:
+        """The fewest state changes from each state that can reach *goal* to *goal*."""
+        found = self._distances.get(goal)
+        if found is None:
+            into: dict[str, set[str]] = {name: set() for name in self.workflow.state_names}
+            for move in self.moves:
+                target = move.transition.target
+                if target is not None:
+                    for source in move.sources:
+                        into[target].add(source)
+            found = {goal: 0}
+            queue = deque([goal])
+            while queue:
+                state = queue.popleft()
+                for source in sorted(into[state]):
+                    if source not in found:
+                        found[source] = found[state] + 1
+                        queue.append(source)
+            self._distances[goal] = found
+        return found
 
 
 class _History:
     """Builds one history event by event, applying each so the result is always consistent."""
 
-    def __init__(self, draw: st.DrawFn, first: ev.ComplaintReceived) -> None:
+    def __init__(self, draw: st.DrawFn, plan: _Plan, first: ev.ComplaintReceived) -> None:
         self.draw = draw
+        self.plan = plan
         self.events: list[ev.Event] = [first]
         self.complaint = ev.apply(None, first)
         self.now = first.occurred_at
+        self.used: set[str] = set()  # internal actions taken in the current state
 
     def emit(self, cls: type[ev.Event], **fields: Any) -> None:
         event = cls(
@@ -168,203 +285,184 @@ class _History:
         self.complaint = ev.apply(self.complaint, event)
         self.events.append(event)
 
-    def move(self, transition: str, to_state: str, actor: str | None = None) -> None:
-        self.emit(
-            ev.StateChanged,
-            transition=transition,
-            from_state=self.complaint.state,
-            to_state=to_state,
-            actor=actor,
-        )
-
     def advance(self) -> None:
         seconds = self.draw(st.integers(0, 10 * 86_400))
         self.now = min(self.now + timedelta(seconds=seconds), _LAST)
 
-    def start_clock(self, milestone: str, days: int) -> None:
+    def start_clock(self, milestone: str) -> None:
+        days = self.draw(
+            st.integers(1, 5) if milestone == "acknowledgement" else st.integers(5, 60)
+        )
         due = self.now + timedelta(days=days)
         warnings = ((0.5, self.now + (due - self.now) / 2),)
-        self.emit(ev.SlaClockStarted, milestone=milestone, due_at=due, warnings=warnings)
+        self.emit(
+            ev.SlaClockStarted, milestone=milestone, due_at=due, warnings=warnings, actor="system"
+        )
 
+    def follow_clocks(self, before: str) -> None:
+        """The SLA clock events of a move from *before* to the current state, as the service
+        records them: stops, starts, pauses, then resumes (deadlines moved by the pause)."""
+        after = self.complaint.state
+        if before == after:
+            return
+        effects = sla_effects(self.plan.workflow, before, after)
+        for milestone in effects.stop:
+            clock = self.complaint.clock(milestone)
+            if clock is not None and clock.stopped_at is None:
+                self.emit(ev.SlaClockStopped, milestone=milestone, actor="system")
+        for milestone in effects.start:
+            self.start_clock(milestone)
+        for milestone in effects.pause:
+            clock = self.complaint.clock(milestone)
+            if clock is not None and clock.running:
+                self.emit(ev.SlaClockPaused, milestone=milestone, actor="system")
+        for milestone in effects.resume:
+            clock = self.complaint.clock(milestone)
+            if clock is not None and clock.paused_since is not None and clock.stopped_at is None:
+                shift = self.now - clock.paused_since
+                self.emit(
+                    ev.SlaClockResumed,
+                    milestone=milestone,
+                    due_at=None if clock.due_at is None else clock.due_at + shift,
+                    warnings=tuple((t, at + shift) for t, at in clock.warnings),
+                    actor="system",
+                )
 
-def _choices(h: _History) -> tuple[list[Callable[[], None]], list[Callable[[], None]]]:
-    """The side actions and the process steps possible now."""
-    c = h.complaint
-    draw = h.draw
-    options: list[Callable[[], None]] = []
-    terminal = c.state in {"closed", "withdrawn", "out_of_scope"}
-
-    def note() -> None:
-        h.emit(ev.NoteAdded, text=draw(_text()), internal=draw(st.booleans()))
-
-    def assign() -> None:
-        h.emit(ev.ComplaintAssigned, assignee=draw(_optional(_ACTOR)), team=draw(_optional(_CODE)))
-
-    def classify() -> None:
-        h.emit(ev.ComplaintClassified, classification=draw(_classifications()))
-
-    options += [note, assign, classify]
-    side = options
-    options = []
-    if not c.personal_data_erased and draw(st.integers(0, 9)) == 0:
-        options.append(lambda: h.emit(ev.PersonalDataErased))
-    for clock in c.clocks:
-        if clock.running:
+    def service_events(self) -> list[Callable[[], None]]:
+        """What the service may record now without a transition: SLA warnings and breaches
+        that are due, and the erasure of the complainant's personal data."""
+        c = self.complaint
+        found: list[Callable[[], None]] = []
+        for clock in c.clocks:
+            if not clock.running:
+                continue
             for threshold, at in clock.warnings:
-                if threshold not in clock.warnings_reached and at <= h.now:
-                    options.append(
+                if threshold not in clock.warnings_reached and at <= self.now:
+                    found.append(
                         partial(
-                            h.emit,
+                            self.emit,
                             ev.SlaWarningReached,
                             milestone=clock.milestone,
                             threshold=threshold,
                             actor="system",
                         )
                     )
-            if clock.breached_at is None and clock.due_at is not None and clock.due_at <= h.now:
-                options.append(
-                    partial(h.emit, ev.SlaBreached, milestone=clock.milestone, actor="system")
+            if clock.breached_at is None and clock.due_at is not None and clock.due_at <= self.now:
+                found.append(
+                    partial(self.emit, ev.SlaBreached, milestone=clock.milestone, actor="system")
                 )
-    if not terminal and draw(st.integers(0, 9)) == 0:
+        if not c.personal_data_erased:
+            found.append(partial(self.emit, ev.PersonalDataErased, actor="system"))
+        return found
 
-        def withdraw() -> None:
-            h.emit(ev.ComplaintWithdrawn, reason=draw(_optional(_text(40))))
-            h.move("withdraw", "withdrawn")
-
-        options.append(withdraw)
-
-    def stop_clock(milestone: str) -> None:
-        clock = h.complaint.clock(milestone)
-        if clock is not None and clock.stopped_at is None:
-            h.emit(ev.SlaClockStopped, milestone=milestone, actor="system")
-
-    if c.state == "received":
-
-        def acknowledge() -> None:
-            h.emit(ev.ComplaintAcknowledged, method=draw(_optional(st.sampled_from(ContactMethod))))
-            h.move("acknowledge", "acknowledged")
-            stop_clock("acknowledgement")
-
-        options.append(acknowledge)
-    elif c.state == "acknowledged":
-
-        def assess() -> None:
-            h.emit(ev.ComplaintAssessed, assessment=draw(_assessments()))
-            h.move("assess", "assessed")
-
-        options.append(assess)
-    elif c.state == "assessed":
-        options.append(lambda: h.move("start_investigation", "investigating"))
-    elif c.state in {"investigating", "internal_review"}:
-
-        def findings() -> None:
-            h.emit(
-                ev.FindingsRecorded,
-                summary=draw(_text()),
-                root_causes=draw(st.frozensets(_CODE, max_size=2)),
-                corrective_actions=tuple(draw(st.lists(_text(30), max_size=2))),
+    def attempt(self, move: _Move, actor: Actor) -> tuple[Complaint, tuple[ev.Event, ...]] | None:
+        """*move* fired with drawn data (nothing recorded yet); ``None`` if the engine refuses."""
+        t = move.transition
+        data: dict[str, Any] = {}
+        if t.event is not None:
+            values = _FIELDS.get(t.event, {})
+            for field in attrs.fields(ev.EVENT_TYPES[t.event]):
+                name = field.name
+                if name in _COMMON or name in t.fixed or name in _SET_BY_ENGINE.get(t.event, ()):
+                    continue
+                needed = field.default is attrs.NOTHING or name in t.required
+                if name not in values:
+                    if needed:
+                        return None  # no values known for this field
+                    continue
+                if needed or self.draw(st.booleans()):
+                    data[name] = self.draw(values[name])
+        try:
+            return fire(
+                self.plan.workflow, self.complaint, t.name, actor=actor, at=self.now, **data
             )
+        except Iso10002Error:
+            return None  # e.g. a host's guard that looks at the data
 
-        def decide() -> None:
-            h.emit(
-                ev.DecisionMade,
-                outcome=draw(st.sampled_from(Outcome)),
-                reasons=draw(_text()),
-                remedies=tuple(draw(st.lists(_CODE, max_size=2))),
+    def record(self, move: _Move, fired: tuple[Complaint, tuple[ev.Event, ...]]) -> None:
+        """Record what :meth:`attempt` returned, with the SLA clock events it implies."""
+        before = self.complaint.state
+        self.complaint, events = fired
+        self.events.extend(events)
+        if self.complaint.state != before:
+            self.used.clear()
+        else:
+            self.used.add(move.transition.name)
+        self.follow_clocks(before)
+
+
+_SET_BY_ENGINE = {"WorkflowStepRecorded": ("transition",)}
+
+
+@attrs.frozen
+class _Choice:
+    """The moves a walk may take next; *closer* names the blocked moves towards the goal."""
+
+    moves: tuple[_Move, ...]
+    closer: frozenset[str] = frozenset()
+
+
+def _choose(h: _History, goal: str, length: int, high: int, low: int) -> _Choice | None:
+    """What the walk may do next, or ``None`` when the history is complete.
+
+    It wanders until it has *length* events or must head for *goal* to get there by about
+    *high* events; it never leaves the states from which *goal* can be reached, ends the
+    complaint only on the way there, and stays in *goal* once there when it can. On the way, it
+    takes a move towards *goal* when one can fire, and otherwise an internal action (which may
+    clear a guard's way).
+    """
+    plan = h.plan
+    state = h.complaint.state
+    size = len(h.events)
+    if state == goal and size >= length:
+        return None
+    distances = plan.distances(goal)
+    onward = [
+        m for m in plan.moves if state in m.sources and (m.transition.target or state) in distances
+    ]
+    if size < length and not (size >= low and size + _EVENTS_PER_MOVE * distances[state] >= high):
+        staying = [m for m in onward if m.transition.target is None]
+        if state == goal and staying:
+            return _Choice(tuple(staying))
+        return _Choice(
+            tuple(
+                m
+                for m in onward
+                if m.transition.target not in plan.terminal or m.transition.target == state
             )
+        )
+    if state == goal:
+        return None
+    closer = [
+        m
+        for m in onward
+        if m.transition.target is not None and distances[m.transition.target] < distances[state]
+    ]
+    internal = [m for m in onward if m.transition.target is None]
+    fresh = [m for m in internal if m.transition.name not in h.used]
+    return _Choice(
+        tuple(closer + (fresh or internal or onward)),
+        frozenset(m.transition.name for m in closer),
+    )
 
-        def revise() -> None:
-            h.emit(ev.AssessmentRevised, assessment=draw(_assessments()), reason=draw(_text(40)))
 
-        options += [findings, decide, revise]
-        if c.state == "investigating":
-
-            def pause() -> None:
-                h.move("request_information", "awaiting_complainant")
-                clock = h.complaint.clock("final_response")
-                if clock is not None and clock.running:
-                    h.emit(ev.SlaClockPaused, milestone="final_response", actor="system")
-
-            options.append(pause)
-        decision = c.decision
-        if decision is not None and decision.communicated_at is None:
-
-            def communicate() -> None:
-                h.emit(
-                    ev.DecisionCommunicated,
-                    method=draw(_optional(st.sampled_from(ContactMethod))),
-                    external_options_given=draw(st.booleans()),
-                )
-                h.move("communicate_decision", "responded")
-                stop_clock("final_response")
-
-            options.append(communicate)
-    elif c.state == "awaiting_complainant":
-
-        def resume() -> None:
-            h.move("information_received", "investigating")
-            clock = h.complaint.clock("final_response")
-            if clock is not None and clock.paused_since is not None:
-                shift = h.now - clock.paused_since
-                h.emit(
-                    ev.SlaClockResumed,
-                    milestone="final_response",
-                    due_at=None if clock.due_at is None else clock.due_at + shift,
-                    warnings=tuple((t, at + shift) for t, at in clock.warnings),
-                    actor="system",
-                )
-
-        options.append(resume)
-    elif c.state == "responded":
-        options.append(lambda: h.emit(ev.ComplainantReplied, accepted=draw(st.booleans())))
-        decision = c.decision
-        if decision is not None and (
-            (c.reply is not None and c.reply.accepted) or decision.external_options_given
-        ):
-
-            def close() -> None:
-                h.emit(ev.ComplaintClosed, reason=draw(_optional(_CODE)))
-                h.move("close", "closed")
-
-            options.append(close)
-
-        def escalate() -> None:
-            h.emit(ev.ComplaintEscalated, kind=EscalationKind.INTERNAL_REVIEW, reason=draw(_text()))
-            h.move("escalate_internal", "internal_review")
-
-        options.append(escalate)
-    elif c.state == "closed":
-        if c.satisfaction is None:
-            options.append(
-                lambda: h.emit(
-                    ev.SatisfactionRecorded,
-                    score=draw(st.integers(1, 5)),
-                    comment=draw(_optional(_text())),
-                )
-            )
-
-        def reopen() -> None:
-            h.emit(ev.ComplaintReopened, reason=draw(_optional(_text(40))))
-            h.move("reopen", "investigating")
-
-        def external() -> None:
-            h.emit(
-                ev.ComplaintEscalated,
-                kind=EscalationKind.EXTERNAL_DISPUTE,
-                provider=draw(_optional(st.sampled_from(["Ombudsman", "ADR Ltd"]))),
-            )
-            h.move("escalate_external", "external_dispute")
-
-        options += [reopen, external]
-    elif c.state == "external_dispute":
-        options.append(lambda: h.move("close", "closed"))
-    return side, options
+_EVENTS_PER_MOVE = 5
+"""About how many events a walk records per state on its way to the goal."""
 
 
 @st.composite
 def _histories(
-    draw: st.DrawFn, min_events: int, max_events: int, complainant_ids: st.SearchStrategy[str]
+    draw: st.DrawFn,
+    plan: _Plan,
+    *,
+    low: int,
+    high: int,
+    complainant_ids: st.SearchStrategy[str],
+    goals: tuple[str, ...],
+    strict: bool,
 ) -> list[ev.Event]:
+    # From a wide range: a few values drawn first would come back again and again.
+    goal = goals[draw(st.integers(0, 2**16 - 1)) % len(goals)]
     received_at = draw(
         st.datetimes(
             min_value=datetime(2000, 1, 1),
@@ -373,26 +471,81 @@ def _histories(
         )
     )
     complaint_id = draw(_ID)
+    workflow = plan.workflow
     first = ev.ComplaintReceived(
         complaint_id=complaint_id,
         sequence=1,
         occurred_at=received_at,
         actor=draw(_ACTOR),
         reference=f"CMP-{received_at.year}-{draw(st.integers(1, 999_999)):06d}",
-        state="received",
+        state=workflow.initial_state,
         details=draw(_details(received_at, draw(complainant_ids))),
         classification=draw(_classifications()),
     )
-    h = _History(draw, first)
-    h.start_clock("acknowledgement", days=draw(st.integers(1, 5)))
-    h.start_clock("final_response", days=draw(st.integers(10, 60)))
-    target = draw(st.integers(min_events, max_events))
-    while len(h.events) < target:
+    h = _History(draw, plan, first)
+    for milestone in workflow.state(workflow.initial_state).start:
+        h.start_clock(milestone)
+    length = draw(st.integers(low, high))
+    for _ in range(3 * high + 30):
+        if len(h.events) >= high and not strict and h.complaint.state != goal:
+            break
+        choice = _choose(h, goal, length, high, low)
+        if choice is None:
+            break
         h.advance()
-        side, steps = _choices(h)
-        pick = steps if steps and draw(st.integers(0, 3)) > 0 else side
-        draw(st.sampled_from(pick))()
+        extra = [] if choice.closer else h.service_events()
+        if extra and draw(st.integers(0, 9)) == 9:
+            draw(st.sampled_from(extra))()
+            continue
+        actor = Actor(draw(_ACTOR), roles=plan.roles)
+        allowed = set(available_transitions(workflow, h.complaint, actor))
+        ready = [m for m in choice.moves if m.transition.name in allowed]
+        if not ready:
+            continue
+        if choice.closer & allowed:
+            ready = [m for m in ready if m.transition.name in choice.closer]
+        move = draw(st.sampled_from(ready))
+        fired = h.attempt(move, actor)
+        if fired is None:
+            continue
+        if choice.closer and move.transition.name not in choice.closer:
+            # On the way but blocked: keep an internal action mostly when it clears the way.
+            after = available_transitions(workflow, fired[0], actor)
+            if choice.closer.isdisjoint(after) and draw(st.integers(0, 3)) < 3:
+                continue
+        h.record(move, fired)
+    if len(h.events) < low or (strict and h.complaint.state not in goals):
+        reject()  # pragma: no cover - rare: the walk ran out of steps on the way
     return h.events
+
+
+def _workflow_argument(workflow: object) -> WorkflowDefinition:
+    if workflow is None:
+        return iso10002_workflow()
+    if not isinstance(workflow, WorkflowDefinition):
+        raise InvalidArgument(f"workflow={workflow!r} must be a WorkflowDefinition")
+    return workflow
+
+
+def _states_argument(states: object, workflow: WorkflowDefinition) -> tuple[str, ...] | None:
+    if states is None:
+        return None
+    if (
+        isinstance(states, (str, bytes))
+        or not isinstance(states, Collection)
+        or not all(isinstance(s, str) for s in states)
+    ):
+        raise InvalidArgument(f"states={states!r} must be a collection of state names")
+    names = tuple(dict.fromkeys(states))
+    if not names:
+        raise InvalidArgument("states=() must name at least one state")
+    unknown = [s for s in names if s not in workflow.state_names]
+    if unknown:
+        raise InvalidArgument(
+            f"states={states!r}: the workflow {workflow.name!r} has no state "
+            f"{', '.join(map(repr, unknown))}; its states: {', '.join(workflow.state_names)}"
+        )
+    return names
 
 
 def event_histories(
@@ -400,27 +553,48 @@ def event_histories(
     min_events: int = 3,
     max_events: int = 25,
     complainant_ids: st.SearchStrategy[str] | None = None,
+    workflow: WorkflowDefinition | None = None,
+    states: Collection[str] | None = None,
 ) -> st.SearchStrategy[list[ev.Event]]:
-    """Lists of events that form one complaint's valid history.
+    """Lists of events that form one complaint's valid history under *workflow*.
 
-    A history always holds the receipt and the start of the acknowledgement and final-response
-    SLA clocks, so *min_events* must be at least 3. A step may emit two or three events (a domain
-    event, its ``StateChanged`` and clock events), so a history can exceed *max_events* by two.
+    *workflow* defaults to :func:`~iso10002.workflow.iso10002_workflow`. Each history heads for a
+    state drawn from *states* (default: every state of the workflow); with *states* given, the
+    history always ends in one of them. *min_events* is at least 3. A step records several events
+    (its domain event, a ``StateChanged`` and the SLA clock events), so a history can exceed
+    *max_events* by one step's events (at most four with the bundled workflows); with *states*
+    given it goes on past *max_events* until it gets there.
     """
     low = _check_size("min_events", min_events, low=3)
     high = _check_size("max_events", max_events, low=low)
     if complainant_ids is not None and not isinstance(complainant_ids, st.SearchStrategy):
         raise InvalidArgument(f"complainant_ids={complainant_ids!r} must be a strategy")
-    return _histories(low, high, complainant_ids if complainant_ids is not None else _ID)
+    chosen = _workflow_argument(workflow)
+    goals = _states_argument(states, chosen)
+    return _histories(
+        _Plan(chosen),
+        low=low,
+        high=high,
+        complainant_ids=complainant_ids if complainant_ids is not None else _ID,
+        goals=goals if goals is not None else chosen.state_names,
+        strict=goals is not None,
+    )
 
 
 def complaints(
     *,
     max_events: int = 25,
     complainant_ids: st.SearchStrategy[str] | None = None,
+    workflow: WorkflowDefinition | None = None,
+    states: Collection[str] | None = None,
 ) -> st.SearchStrategy[Complaint]:
-    """Complaints at any stage of the process: the fold of a drawn :func:`event_histories`."""
+    """Complaints in any state of *workflow*, or in one of *states*: the fold of a drawn
+    :func:`event_histories`."""
     high = _check_size("max_events", max_events, low=3)
-    return event_histories(min_events=3, max_events=high, complainant_ids=complainant_ids).map(
-        ev.replay
-    )
+    return event_histories(
+        min_events=3,
+        max_events=high,
+        complainant_ids=complainant_ids,
+        workflow=workflow,
+        states=states,
+    ).map(ev.replay)
