@@ -50,10 +50,22 @@ def test_quickstart_runs_the_whole_process_on_sqlite(tmp_path: Path) -> None:
     assert complaint.satisfaction is not None and complaint.satisfaction.score == 5
 
 
-def test_custom_workflow_enforces_its_guard() -> None:
+def test_custom_workflow_adds_a_legal_review_stage() -> None:
     out = run("custom_workflow")
     assert "stateDiagram-v2" in out
-    assert "r.ito cannot approve: the actor made the decision under review" in out
-    assert "m.diaz cannot approve: a P1 complaint needs an approver with the 'senior' role" in out
-    assert "CMP-2026-000001 is closed" in out
-    assert load("custom_workflow").main().state == "closed"
+    assert "internal_review --> legal_review : refer_to_legal" in out
+    for line in (
+        "CMP-2026-000001: Being checked by our legal team",
+        "  may now: withdraw, assign, add_note, classify, legal_approve",
+        "m.diaz cannot approve: a P1 complaint needs an approver with the 'senior' role",
+        "  step refer_to_legal by r.ito: {'question': 'Are we liable for the second visit?', "
+        "'contract': 'SV-2291'}",
+        "CMP-2026-000001 is closed; 15 events recorded",
+        'GuardParameterError: transitions["legal_approve"].guards[1].params.urgnet: unknown key',
+        'UnknownMilestoneError: states["legal_review"].pause[0]: unknown milestone',
+        'UnknownStateError: transitions["refer_to_legal"].sources[1]: unknown state or group',
+    ):
+        assert line in out
+    module = load("custom_workflow")
+    assert module.main().state == "closed"
+    assert len(module.mistakes()) == 3
