@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 
 from iso10002 import events as ev
 from iso10002.backends import _sql as q
+from iso10002.backends import open_repository
 from iso10002.errors import ValidationError
 from iso10002.model import Channel, ComplaintDetails
 from iso10002.serialization import dump, load
+from iso10002.testing.contract import advance, new_complaint
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
@@ -150,3 +152,19 @@ def _details() -> ComplaintDetails:
 
 def _fields(value: Any) -> dict[str, Any]:
     return attrs.asdict(value, recurse=False)
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
+def test_every_backend_stores_steps(url: str) -> None:
+    item = new_complaint(1)
+    later, recorded = advance(
+        item.complaint,
+        ev.WorkflowStepRecorded,
+        transition="legal_approve",
+        data={"counsel": "K. Berg", "liable": False, "hours": 1.5, "files": 2, "note": None},
+    )
+    with open_repository(url) as repo:
+        repo.add(item.complaint, events=item.events, complainant=item.complainant)
+        repo.save(later, expected_version=1, events=[recorded])
+        assert repo.events("c-1")[-1] == recorded
+        assert repo.get("c-1") == later

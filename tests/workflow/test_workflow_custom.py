@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,6 +244,8 @@ def test_stars_and_groups_compile_to_the_listed_workflow(pair: Any) -> None:
     listed = load(listed_data)
     assert short.to_dict() == data
     assert WorkflowDefinition.from_json(short.to_json()) == short
+    if HAS_TOML:
+        assert WorkflowDefinition.from_toml(short.to_toml()) == short
     assert to_mermaid(short) == to_mermaid(listed)
     assert to_dot(short) == to_dot(listed)
     for state in short.state_names:
@@ -349,6 +352,22 @@ def test_unknown_milestones_are_refused_on_loading() -> None:
     with pytest.raises(UnknownMilestoneError):
         WorkflowDefinition.from_json(text)
     assert WorkflowDefinition.from_json(text, milestones=None) == load(data, milestones=None)
+
+
+def test_files_take_the_milestones_too(tmp_path: Path) -> None:
+    data = copy.deepcopy(REVIEWED)
+    data["states"][0]["start"] = ["legal_clock"]
+    definition = load(data, milestones=None)
+    for name, text in [("w.json", definition.to_json()), ("w.toml", definition.to_toml())]:
+        if name.endswith(".toml") and not HAS_TOML:
+            continue
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with pytest.raises(UnknownMilestoneError):
+            WorkflowDefinition.from_file(tmp_path / name)
+        assert (
+            WorkflowDefinition.from_file(tmp_path / name, milestones=["legal_clock", *MILESTONES])
+            == definition
+        )
 
 
 def test_python_definitions_check_their_milestones_on_request() -> None:
