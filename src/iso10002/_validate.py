@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+
+SHORT = 200
+"""The longest a short text (a name, a code, a state) may be."""
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
@@ -208,3 +211,32 @@ def frozen_set(value: Iterable[Any]) -> frozenset[Any]:
     if isinstance(value, (set, list, tuple)):
         return frozenset(value)
     return value  # type: ignore[return-value]
+
+
+def warnings(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A tuple of (threshold in (0, 1), aware instant) pairs."""
+    if not isinstance(value, tuple):
+        fail(owner, attribute, "expected a tuple of (threshold, instant) pairs")
+        return
+    for item in value:
+        if (
+            not isinstance(item, tuple)
+            or len(item) != 2
+            or not isinstance(item[0], float)
+            or not 0.0 < item[0] < 1.0
+            or not isinstance(item[1], datetime)
+            or item[1].utcoffset() is None
+        ):
+            fail(owner, attribute, "each warning must be a (threshold in (0, 1), aware instant)")
+
+
+def utc_warnings(value: object) -> object:
+    """(threshold, instant) pairs with each instant in UTC; anything else unchanged."""
+    if isinstance(value, (list, tuple)):
+        return tuple(
+            (item[0], to_utc(item[1]))
+            if isinstance(item, (list, tuple)) and len(item) == 2
+            else item
+            for item in value
+        )
+    return value

@@ -19,9 +19,9 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from . import _validate as v
+from ._replace import unchecked_replace
 from .errors import ValidationError
 from .model import (
-    _SHORT,
     Assessment,
     Classification,
     Closure,
@@ -37,9 +37,6 @@ from .model import (
     Outcome,
     Reply,
     Satisfaction,
-    _check_warnings,
-    _utc_warnings,
-    unchecked_replace,
 )
 
 __all__ = [
@@ -92,7 +89,7 @@ class ComplaintReceived(Event):
     """7.2: a complaint was received and given its reference; ``state`` is the initial state."""
 
     reference: str = attrs.field(validator=v.identifier)
-    state: str = attrs.field(validator=v.text(_SHORT))
+    state: str = attrs.field(validator=v.text(v.SHORT))
     details: ComplaintDetails = attrs.field(
         validator=attrs.validators.instance_of(ComplaintDetails)
     )
@@ -105,9 +102,9 @@ class ComplaintReceived(Event):
 class StateChanged(Event):
     """A workflow transition moved the complaint from one state to another (7.3 tracking)."""
 
-    transition: str = attrs.field(validator=v.text(_SHORT))
-    from_state: str = attrs.field(validator=v.text(_SHORT))
-    to_state: str = attrs.field(validator=v.text(_SHORT))
+    transition: str = attrs.field(validator=v.text(v.SHORT))
+    from_state: str = attrs.field(validator=v.text(v.SHORT))
+    to_state: str = attrs.field(validator=v.text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -140,15 +137,15 @@ class AssessmentRevised(Event):
     """7.5: the assessment was revised in the light of new information."""
 
     assessment: Assessment = attrs.field(validator=attrs.validators.instance_of(Assessment))
-    reason: str = attrs.field(validator=v.text(_SHORT * 10))
+    reason: str = attrs.field(validator=v.text(v.SHORT * 10))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintAssigned(Event):
     """The complaint was assigned to a handler and/or team (4.12 accountability)."""
 
-    assignee: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
-    team: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
+    team: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -207,28 +204,28 @@ class ComplaintEscalated(Event):
 
     kind: EscalationKind = attrs.field(validator=v.enum_(EscalationKind))
     reason: str | None = attrs.field(default=None, validator=v.optional_text(200_000), repr=False)
-    provider: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    provider: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintWithdrawn(Event):
     """The complainant withdrew the complaint."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintClosed(Event):
     """7.9: the complaint was closed."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintReopened(Event):
     """A closed complaint was reopened."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT * 10))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT * 10))
 
 
 @attrs.frozen(kw_only=True)
@@ -248,7 +245,7 @@ class PersonalDataErased(Event):
 class _ClockEvent(Event):
     """Fields of every event about one SLA clock."""
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
+    milestone: str = attrs.field(validator=v.text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -260,8 +257,8 @@ class _PlannedClockEvent(_ClockEvent):
     )
     warnings: tuple[tuple[float, datetime], ...] = attrs.field(
         default=(),
-        converter=_utc_warnings,
-        validator=_check_warnings,
+        converter=v.utc_warnings,
+        validator=v.warnings,
     )
 
 

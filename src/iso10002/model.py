@@ -9,7 +9,6 @@ which the :class:`Complaint` refers to by id, so it can be erased without touchi
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -41,11 +40,9 @@ __all__ = [
     "Reply",
     "Safety",
     "Satisfaction",
-    "unchecked_replace",
 ]
 
 # Size limits for text fields (characters).
-_SHORT = 200
 _SUBJECT = 500
 _LONG = 200_000
 
@@ -138,18 +135,18 @@ class Complainant:
     """The person (or organisation) complaining. Holds all personal data; ``repr`` redacts it."""
 
     id: str = attrs.field(validator=v.identifier)
-    name: str = attrs.field(validator=v.text(_SHORT))
+    name: str = attrs.field(validator=v.text(v.SHORT))
     email: str | None = attrs.field(default=None, validator=v.optional_text(320))
     phone: str | None = attrs.field(default=None, validator=v.optional_text(50))
     postal_address: str | None = attrs.field(default=None, validator=v.optional_text(1000))
-    organization: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    organization: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     preferred_contact: ContactMethod | None = attrs.field(
         default=None,
         validator=attrs.validators.optional(v.enum_(ContactMethod)),
     )
     language: str | None = attrs.field(default=None, validator=v.optional_text(35))
     accessibility_needs: str | None = attrs.field(default=None, validator=v.optional_text(2000))
-    representative: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    representative: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     vulnerable: bool = attrs.field(default=False, validator=v.bool_)
     consent_to_contact: bool = attrs.field(default=True, validator=v.bool_)
 
@@ -171,7 +168,7 @@ class Attachment:
     """A reference to a document held elsewhere (never the content itself)."""
 
     uri: str = attrs.field(validator=v.text(2000), repr=False)
-    media_type: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    media_type: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     sha256: str | None = attrs.field(default=None, validator=v.optional_text(64))
 
 
@@ -187,12 +184,12 @@ class ComplaintDetails:
     desired_remedy: str | None = attrs.field(
         default=None, validator=v.optional_text(_LONG), repr=False
     )
-    product: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    product: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     occurred_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
-    received_by: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
-    segment: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    received_by: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
+    segment: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     complained_about: frozenset[str] = attrs.field(
         default=frozenset(), converter=v.frozen_set, validator=v.text_set()
     )
@@ -205,7 +202,7 @@ class ComplaintDetails:
 class Classification:
     """Taxonomy codes for the complaint (8.2): a category code and free tags."""
 
-    category: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    category: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     tags: frozenset[str] = attrs.field(
         default=frozenset(), converter=v.frozen_set, validator=v.text_set()
     )
@@ -223,7 +220,7 @@ class Assessment:
     immediate_action_needed: bool = attrs.field(default=False, validator=v.bool_)
     immediate_action_possible: bool = attrs.field(default=False, validator=v.bool_)
     overlays: frozenset[Overlay] = attrs.field(default=frozenset(), converter=v.frozen_set)
-    sla_policy_key: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    sla_policy_key: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     rationale: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
 
     @overlays.validator
@@ -271,7 +268,7 @@ class Decision:
     communicated_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
-    communicated_by: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    communicated_by: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     communication_method: ContactMethod | None = attrs.field(
         default=None, validator=attrs.validators.optional(v.enum_(ContactMethod))
     )
@@ -295,7 +292,7 @@ class Escalation:
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     by: str = attrs.field(validator=v.identifier)
     reason: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
-    provider: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    provider: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen
@@ -313,7 +310,7 @@ class Closure:
 
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     by: str = attrs.field(validator=v.identifier)
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     withdrawn: bool = attrs.field(default=False, validator=v.bool_)
 
 
@@ -333,37 +330,10 @@ def _check_pauses(owner: object, attribute: attrs.Attribute[Any], value: object)
             )
 
 
-def _check_warnings(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, tuple):
-        v.fail(owner, attribute, "expected a tuple of (threshold, instant) pairs")
-        return
-    for item in value:
-        if (
-            not isinstance(item, tuple)
-            or len(item) != 2
-            or not isinstance(item[0], float)
-            or not 0.0 < item[0] < 1.0
-            or not isinstance(item[1], datetime)
-            or item[1].utcoffset() is None
-        ):
-            v.fail(owner, attribute, "each warning must be a (threshold in (0, 1), aware instant)")
-
-
 def _utc_pairs(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return tuple(
             tuple(v.to_utc(x) for x in item) if isinstance(item, (list, tuple)) else item
-            for item in value
-        )
-    return value
-
-
-def _utc_warnings(value: object) -> object:
-    if isinstance(value, (list, tuple)):
-        return tuple(
-            (item[0], v.to_utc(item[1]))
-            if isinstance(item, (list, tuple)) and len(item) == 2
-            else item
             for item in value
         )
     return value
@@ -377,13 +347,13 @@ class MilestoneClock:
     clock is paused they are stale and the sweeper ignores the clock.
     """
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
+    milestone: str = attrs.field(validator=v.text(v.SHORT))
     started_at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     due_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
     warnings: tuple[tuple[float, datetime], ...] = attrs.field(
-        default=(), converter=_utc_warnings, validator=_check_warnings
+        default=(), converter=v.utc_warnings, validator=v.warnings
     )
     pauses: tuple[tuple[datetime, datetime], ...] = attrs.field(
         default=(), converter=_utc_pairs, validator=_check_pauses
@@ -437,7 +407,7 @@ class Complaint:
 
     id: str = attrs.field(validator=v.identifier)
     reference: str = attrs.field(validator=v.identifier)
-    state: str = attrs.field(validator=v.text(_SHORT))
+    state: str = attrs.field(validator=v.text(v.SHORT))
     version: int = attrs.field(validator=v.int_range(1))
     details: ComplaintDetails = attrs.field(
         validator=attrs.validators.instance_of(ComplaintDetails), repr=False
@@ -455,8 +425,8 @@ class Complaint:
         validator=attrs.validators.optional(attrs.validators.instance_of(Assessment)),
         repr=False,
     )
-    assignee: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT), repr=False)
-    team: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT), repr=False)
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT), repr=False)
+    team: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT), repr=False)
     clocks: tuple[MilestoneClock, ...] = attrs.field(
         default=(),
         converter=v.frozen_tuple,
@@ -530,38 +500,3 @@ class Complaint:
     def breached(self) -> bool:
         """True if any SLA clock has breached."""
         return any(c.breached_at is not None for c in self.clocks)
-
-
-_COMPLAINT_FIELDS = tuple(a.name for a in attrs.fields(Complaint))
-_COMPLAINT_FIELD_SET = frozenset(_COMPLAINT_FIELDS)
-
-
-def _make_unchecked_replace() -> Any:
-    # Straight-line code, generated from the fields (as attrs generates ``__init__``), copies a
-    # complaint about a third faster than a loop over the field names.
-    lines = [
-        "def unchecked_replace(complaint, changes):",
-        "    new = _new(Complaint)",
-        *(f"    _set(new, {name!r}, complaint.{name})" for name in _COMPLAINT_FIELDS),
-        "    for name, value in changes.items():",
-        "        if name in _fields:  # other keys are ignored",
-        "            _set(new, name, value)",
-        "    return new",
-    ]
-    namespace: dict[str, Any] = {
-        "_new": object.__new__,
-        "_set": object.__setattr__,
-        "Complaint": Complaint,
-        "_fields": _COMPLAINT_FIELD_SET,
-    }
-    exec(compile("\n".join(lines), "<iso10002.model unchecked_replace>", "exec"), namespace)  # noqa: S102
-    return namespace["unchecked_replace"]
-
-
-_unchecked_replace = _make_unchecked_replace()
-
-
-def unchecked_replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:
-    """Copy *complaint* with *changes*, unvalidated: the changes come from validated events."""
-    result: Complaint = _unchecked_replace(complaint, changes)
-    return result

@@ -49,7 +49,7 @@ from ._engine import (
     SECOND,
     US,
     Engine,
-    _out_of_range,
+    out_of_range,
 )
 
 __all__ = [
@@ -607,7 +607,7 @@ class BusinessCalendar:
             us = engine.to_us(start, "start")
         result = engine.add_us(us, duration // US)
         if not LOW_US <= result < HIGH_US:
-            raise _out_of_range("result")
+            raise out_of_range("result")
         return engine.to_dt(result)
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
@@ -633,7 +633,7 @@ class BusinessCalendar:
         engine = self._engine
         result = engine.next_close_us(engine.to_us(at, "at"))
         if result >= HIGH_US:
-            raise _out_of_range("result")
+            raise out_of_range("result")
         return engine.to_dt(result)
 
     def local_date(self, at: datetime) -> date:
@@ -653,7 +653,7 @@ class BusinessCalendar:
         _count(n, "n")
         found = self._engine.add_business_days(d, n)
         if not _ORD_LOW <= found <= _ORD_HIGH:
-            raise _out_of_range("result")
+            raise out_of_range("result")
         return date.fromordinal(found)
 
     def business_days_between(self, day1: date, day2: date) -> int:
@@ -678,7 +678,7 @@ class BusinessCalendar:
         _count(n, "n", low=0)
         found = engine.add_business_days(engine.local_ordinal(us), n)
         if not _ORD_LOW <= found <= _ORD_HIGH:
-            raise _out_of_range("result")
+            raise out_of_range("result")
         return engine.to_dt(engine.close_of_business(found))
 
     def end_of_day(self, day: date) -> datetime:

@@ -20,7 +20,7 @@ import attrs
 
 from iso10002.errors import ConfigurationError, Problem, ValidationError, describe
 
-from ._engine import DAY, EPOCH_ORD, HIGH_US, US, _out_of_range
+from ._engine import DAY, EPOCH_ORD, HIGH_US, US, out_of_range
 from .calendar import BusinessCalendar
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Duration",
     "Weeks",
     "duration_from_dict",
+    "duration_problems",
     "duration_to_dict",
 ]
 
@@ -154,7 +155,7 @@ def _calendar_due(
     else:
         result = engine.wall_to_utc(day * DAY + local_us % DAY)
     if result >= HIGH_US:
-        raise _out_of_range("result")
+        raise out_of_range("result")
     return engine.to_dt(result)
 
 
@@ -237,7 +238,7 @@ def duration_from_dict(
     """Parse a duration's dict form; raises ``ConfigurationError`` naming ``path.key``.
 
     *extra* names keys that may sit beside the duration (they are ignored here)."""
-    problems = _duration_problems(data, path, extra=extra)
+    problems = duration_problems(data, path, extra=extra)
     if problems:
         raise ConfigurationError(problems, what=what)
     return _build(data)  # type: ignore[arg-type]
@@ -247,7 +248,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _duration_problems(
+def duration_problems(
     data: object, path: str = "", *, extra: tuple[str, ...] = ()
 ) -> list[Problem]:
     """Every problem of a duration's dict form (empty when it is valid)."""
