@@ -128,3 +128,24 @@ def test_version_is_single_sourced() -> None:
     from importlib.metadata import version
 
     assert version("iso10002") == iso10002.__version__
+
+
+def test_the_public_surface_is_what_was_agreed() -> None:
+    # A change to any public module's __all__ is a change of the API: make it here on purpose.
+    import json
+    from pathlib import Path
+
+    pinned = json.loads((Path(__file__).with_name("public_api.json")).read_text("utf-8"))
+    current = {name: list(importlib.import_module(name).__all__) for name in ["iso10002", *MODULES]}
+    added = {m: sorted(set(v) - set(pinned.get(m, []))) for m, v in current.items()}
+    removed = {m: sorted(set(v) - set(current.get(m, []))) for m, v in pinned.items()}
+    assert {m: v for m, v in added.items() if v} == {}, "new public names: update public_api.json"
+    assert {m: v for m, v in removed.items() if v} == {}, "removed public names"
+
+
+def test_the_first_program_imports_from_one_place() -> None:
+    for name in ("ComplaintsHandling", "open_repository", "Actor", "ComplaintQuery", "Outcome"):
+        assert name in iso10002.__all__
+    namespace: dict[str, object] = {}
+    exec("from iso10002.backends import *", namespace)
+    assert "PostgresRepository" not in namespace
