@@ -6,7 +6,7 @@ import enum
 import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import attrs
 
@@ -33,6 +33,16 @@ E = TypeVar("E", bound=enum.Enum)
 SHORT = 200
 """The longest a short text (a name, a code, a state) may be."""
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def is_int(value: object) -> TypeGuard[int]:
+    """Whether *value* is an int and not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether *value* is an int or a float and not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def fail(owner: object, attribute: attrs.Attribute[Any], message: str) -> None:
@@ -137,7 +147,7 @@ def int_range(low: int, high: int | None = None) -> Validator:
     """An int (not a bool) in ``[low, high]``."""
 
     def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not is_int(value):
             fail(owner, attribute, f"expected an int, got {describe(value)}")
         elif value < low or (high is not None and value > high):
             bound = f"{low} to {high}" if high is not None else f"at least {low}"
@@ -150,7 +160,7 @@ def number_range(low: float, high: float) -> Validator:
     """A finite float or int in ``[low, high]``."""
 
     def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
+        if not is_number(value):
             fail(owner, attribute, f"expected a number, got {describe(value)}")
         elif not math.isfinite(value) or not low <= value <= high:
             fail(owner, attribute, f"must be a finite number from {low} to {high}")

@@ -20,6 +20,7 @@ import attrs
 import cattrs
 from cattrs.fns import identity
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002 import model
 from iso10002._codegen import generate
@@ -583,7 +584,7 @@ class DecodedCache:
     """
 
     def __init__(self, capacity: int) -> None:
-        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+        if not v.is_int(capacity) or capacity < 0:
             raise ValidationError([("cache_size", "expected an int of at least 0")])
         self._capacity = capacity
         self._items: OrderedDict[tuple[str, int], Complaint] = OrderedDict()

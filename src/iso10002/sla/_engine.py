@@ -32,6 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
+from iso10002._time import EPOCH
 from iso10002.errors import ValidationError, describe
 
 __all__ = ["DAY", "HIGH_YEAR", "LOW_YEAR", "US", "Engine"]
@@ -40,7 +41,6 @@ SECOND = 1_000_000
 DAY = 86_400 * SECOND
 WEEK = 7 * DAY
 US = timedelta(microseconds=1)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 NAIVE_EPOCH = datetime(1970, 1, 1)
 EPOCH_ORD = date(1970, 1, 1).toordinal()
 #: Local wall time of Monday 1969-12-29 00:00 relative to 1970-01-01 00:00.

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from iso10002 import _validate as v
 from iso10002.errors import ConfigurationError, Problem, ValidationError, describe
 
 from ._engine import DAY, EPOCH_ORD, HIGH_US, US, out_of_range
@@ -44,7 +45,7 @@ def _bad(path: str, message: str, what: str) -> ValidationError:
 
 
 def _check_count(value: object, what: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not v.is_int(value):
         raise _bad("n", f"expected an int, got {describe(value)}", what)
     if not 0 <= value <= _MAX_DAYS:
         raise _bad("n", f"expected an int from 0 to {_MAX_DAYS}", what)
@@ -277,7 +278,7 @@ def duration_problems(
             problems.append(Problem(_join(path, kind), "too long (at most 36500 days)"))
     else:
         high = _MAX_DAYS // 7 if kind == "weeks" else _MAX_DAYS
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
+        if not v.is_int(value) or not 0 <= value <= high:
             problems.append(Problem(_join(path, kind), f"expected an int from 0 to {high}"))
         if kind == "business_days" and "to_end_of_day" in data:
             problems.append(Problem(_join(path, "to_end_of_day"), "not allowed with business_days"))

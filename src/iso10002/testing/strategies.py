@@ -19,6 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002.model import (
     Assessment,
@@ -58,7 +59,7 @@ def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 def _check_size(name: str, value: object, *, low: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not v.is_int(value):
         raise InvalidArgument(f"{name}={value!r} must be an int")
     if value < low:
         raise InvalidArgument(f"{name}={value!r} must be at least {low}")
