@@ -43,6 +43,7 @@ from iso10002.model import (
     ComplaintDetails,
     EscalationKind,
     MilestoneClock,
+    MilestoneStatus,
     Priority,
 )
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
@@ -434,7 +435,13 @@ class ComplaintsHandling:
         start_state: bool = False,
     ) -> tuple[Complaint, list[ev.Event]]:
         """The SlaClock* events a move from *before* to *after* implies, and *after* with them
-        applied."""
+        applied.
+
+        A clock this move stops or pauses after its due instant is breached: the breach is
+        recorded first (``SlaBreached`` at the due instant, noticed *at*), unless already
+        recorded. A clock already past its due instant keeps it when the targets change; the
+        sweeper records its breach.
+        """
         out: list[ev.Event] = []
         current = after
 
@@ -450,6 +457,16 @@ class ComplaintsHandling:
             current = ev.apply(current, event)
             out.append(event)
 
+        def notice_breach(clock: MilestoneClock) -> None:
+            if clock.breached_at is None and clock.status(at) is MilestoneStatus.OVERDUE:
+                emit(ev.SlaBreached, milestone=clock.milestone, due_at=clock.due_at)
+
+        closure = after.closure
+        cancelled = (
+            closure is not None
+            and closure is not before.closure
+            and (closure.withdrawn or closure.reason == "out_of_scope")
+        )
         if start_state:
             state = self.workflow.state(after.state)
             starts: Sequence[str] = state.start
@@ -463,7 +480,8 @@ class ComplaintsHandling:
             for milestone in effects.stop:
                 clock = current.clock(milestone)
                 if clock is not None and clock.stopped_at is None:
-                    emit(ev.SlaClockStopped, milestone=milestone)
+                    notice_breach(clock)
+                    emit(ev.SlaClockStopped, milestone=milestone, cancelled=cancelled)
         for milestone in starts:
             fresh = MilestoneClock(milestone=milestone, started_at=at)
             plan = self._plan(current, milestone, fresh)
@@ -478,6 +496,7 @@ class ComplaintsHandling:
             for milestone in effects.pause:
                 clock = current.clock(milestone)
                 if clock is not None and clock.running:
+                    notice_breach(clock)
                     emit(ev.SlaClockPaused, milestone=milestone)
             for milestone in effects.resume:
                 clock = current.clock(milestone)
@@ -500,12 +519,16 @@ class ComplaintsHandling:
                         warnings=() if plan is None else plan.warnings,
                     )
         # A new priority, category or segment may change the targets of running clocks that
-        # have not breached yet; the new deadline counts from the original start and may
-        # already have passed (the next sweep then records the breach).
+        # are not past their due instant; the new deadline counts from the original start and
+        # may already have passed (the next sweep then records the breach).
         if (before.assessment, before.classification) != (after.assessment, after.classification):
             for clock in current.clocks:
-                # A breach is a recorded fact: a later, laxer target does not move it.
-                if not clock.running or clock.breached_at is not None or clock.milestone in starts:
+                # A breach is a fact, recorded or not yet: a later, laxer target does not move it.
+                if (
+                    not clock.running
+                    or clock.status(at) is not MilestoneStatus.RUNNING
+                    or clock.milestone in starts
+                ):
                     continue
                 plan = self._plan(current, clock.milestone, clock)
                 if plan is not None and (plan.due_at, plan.warnings) != (
@@ -813,8 +836,9 @@ class ComplaintsHandling:
                             threshold=threshold,
                         )
                         found[0] += 1
-                if clock.due_at is not None and clock.due_at <= now and clock.breached_at is None:
-                    emit(ev.SlaBreached, now, milestone=clock.milestone)
+                if clock.breached_at is None and clock.status(now) is MilestoneStatus.OVERDUE:
+                    # Breached at the due instant; noticed now.
+                    emit(ev.SlaBreached, now, milestone=clock.milestone, due_at=clock.due_at)
                     found[1] += 1
             if found[1]:
                 policy = self.escalation
