@@ -49,7 +49,14 @@ from iso10002.model import (
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
 from iso10002.ports import BatchSaving, ComplaintQuery, ComplaintRepository, Storage, Update
 from iso10002.references import ReferenceGenerator, YearlyReferences
-from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
+from iso10002.sla import (
+    BusinessCalendar,
+    SlaClock,
+    SlaPolicy,
+    SuspensionWindow,
+    deadline_day,
+    describe_deadline,
+)
 from iso10002.sla.policy import MILESTONES
 from iso10002.taxonomy import SeverityMatrix, Taxonomy, assess
 from iso10002.workflow import Actor, WorkflowDefinition, fire, iso10002_workflow, sla_effects
@@ -193,8 +200,11 @@ class TickReport:
 class ComplainantStatus:
     """What the complainant may see (4.4 transparency, 7.3): no internal detail.
 
-    ``next_date`` is the local date by which they can expect the next step (the earliest due
-    instant of a running clock), ``None`` when nothing is pending.
+    ``next_step`` is the milestone of the running clock due first, ``None`` when nothing is
+    pending. ``next_date`` is the local day by which they can expect it and ``next_deadline``
+    the same deadline in words (:func:`~iso10002.sla.deadline_day`,
+    :func:`~iso10002.sla.describe_deadline`), in the calendar's zone. When that step is past its
+    due instant, ``overdue`` is true and no date is given: a status never promises a past date.
     """
 
     reference: str
@@ -202,6 +212,8 @@ class ComplainantStatus:
     closed: bool
     next_step: str | None
     next_date: date | None
+    next_deadline: str | None = None
+    overdue: bool = False
 
 
 _UPGRADE = {Priority.P4: Priority.P3, Priority.P3: Priority.P2, Priority.P2: Priority.P1}
@@ -738,20 +750,34 @@ class ComplaintsHandling:
         return step
 
     def status_for_complainant(self, reference: str) -> ComplainantStatus:
-        """4.4, 7.3: the stage's public label and the next date the complainant can expect."""
+        """4.4, 7.3: the stage's public label, the next step and the day it is due by (in the
+        calendar's zone), or that it is overdue."""
         complaint = self.storage.get_by_reference(reference)
         state = self.workflow.state(complaint.state)
         pending = [
-            (c.due_at, c.milestone) for c in complaint.clocks if c.running and c.due_at is not None
+            (c.due_at, c.milestone, c)
+            for c in complaint.clocks
+            if c.running and c.due_at is not None
         ]
-        due, milestone = min(pending) if pending else (None, None)
-        zone = getattr(self.sla, "zone", timezone.utc)
-        return ComplainantStatus(
+        status = ComplainantStatus(
             reference=complaint.reference,
             stage=self.workflow.label(complaint.state),
             closed=state.terminal,
-            next_step=None if milestone is None else milestone.replace("_", " "),
-            next_date=None if due is None else due.astimezone(zone).date(),
+            next_step=None,
+            next_date=None,
+        )
+        if not pending:
+            return status
+        due, milestone, clock = min(pending, key=lambda p: (p[0], p[1]))
+        step = milestone.replace("_", " ")
+        if clock.status(self.clock.now()) is MilestoneStatus.OVERDUE:
+            return attrs.evolve(status, next_step=step, overdue=True)
+        zone = getattr(self.sla, "zone", timezone.utc)
+        return attrs.evolve(
+            status,
+            next_step=step,
+            next_date=deadline_day(due, zone),
+            next_deadline=describe_deadline(due, zone),
         )
 
     # -- the sweeper and the outbox -------------------------------------------------------------
