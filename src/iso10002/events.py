@@ -287,7 +287,10 @@ class SlaClockRetargeted(_PlannedClockEvent):
 
 @attrs.frozen(kw_only=True)
 class SlaClockStopped(_ClockEvent):
-    """An SLA clock stopped: its milestone was met (or no longer applies)."""
+    """An SLA clock stopped: its milestone was met, or, with ``cancelled``, no longer applies
+    (the complaint was withdrawn or closed as out of scope)."""
+
+    cancelled: bool = attrs.field(default=False, validator=v.bool_)
 
 
 @attrs.frozen(kw_only=True)
@@ -299,7 +302,16 @@ class SlaWarningReached(_ClockEvent):
 
 @attrs.frozen(kw_only=True)
 class SlaBreached(_ClockEvent):
-    """An SLA clock passed its due instant before its milestone was met."""
+    """An SLA clock ran past its due instant ``due_at``, the instant of the breach;
+    ``occurred_at`` is when the breach was noticed.
+
+    Events stored before ``due_at`` was recorded have none: their breach instant is the one
+    they recorded, ``occurred_at``.
+    """
+
+    due_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
 
 
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
@@ -581,13 +593,15 @@ def _clock_stopped(c: Complaint, e: SlaClockStopped) -> Mapping[str, Any]:
     if clock.stopped_at is not None:
         raise _refuse(e, f"stops SLA clock {e.milestone!r}, which already stopped")
     if clock.paused_since is None:
-        return _with_clock(c, i, _trusted_evolve(clock, stopped_at=e.occurred_at))
+        stopped = _trusted_evolve(clock, stopped_at=e.occurred_at, cancelled=e.cancelled)
+        return _with_clock(c, i, stopped)
     # The pause span is checked: the stop may not precede the pause.
     stopped = attrs.evolve(
         clock,
         stopped_at=e.occurred_at,
         pauses=(*clock.pauses, (clock.paused_since, e.occurred_at)),
         paused_since=None,
+        cancelled=e.cancelled,
     )
     return _with_clock(c, i, stopped)
 
@@ -608,7 +622,14 @@ def _breached(c: Complaint, e: SlaBreached) -> Mapping[str, Any]:
     clock = c.clocks[i]
     if clock.breached_at is not None:
         raise _refuse(e, f"SLA clock {e.milestone!r} was already breached")
-    return _with_clock(c, i, _trusted_evolve(clock, breached_at=e.occurred_at))
+    if e.due_at is None:  # stored before the breach instant was recorded apart
+        return _with_clock(c, i, _trusted_evolve(clock, breached_at=e.occurred_at))
+    if e.due_at != clock.due_at:
+        raise _refuse(e, f"breaches SLA clock {e.milestone!r} at an instant other than its due_at")
+    if not e.due_at < e.occurred_at:
+        raise _refuse(e, "notices a breach no later than its due instant")
+    breached = _trusted_evolve(clock, breached_at=e.due_at, breach_noticed_at=e.occurred_at)
+    return _with_clock(c, i, breached)
 
 
 def apply(complaint: Complaint | None, event: Event) -> Complaint:

@@ -33,6 +33,7 @@ __all__ = [
     "EscalationKind",
     "Finding",
     "MilestoneClock",
+    "MilestoneStatus",
     "Note",
     "Outcome",
     "Overlay",
@@ -339,12 +340,37 @@ def _utc_pairs(value: object) -> object:
     return value
 
 
+class MilestoneStatus(str, enum.Enum):
+    """Where one SLA clock stands (:meth:`MilestoneClock.status`)."""
+
+    RUNNING = "running"
+    """Started, not paused, not stopped, not past its due instant."""
+    PAUSED = "paused"
+    """Paused (e.g. awaiting the complainant) before its due instant."""
+    MET = "met"
+    """Stopped at or before its due instant."""
+    MET_LATE = "met_late"
+    """Stopped after having run past its due instant (breached at the due instant)."""
+    OVERDUE = "overdue"
+    """Not stopped, and past its due instant: breached, whether or not that is recorded yet."""
+    CANCELLED = "cancelled"
+    """Stopped because the complaint was withdrawn or closed as out of scope: the milestone was
+    never reached. A breach recorded before that stands (``breached_at``)."""
+
+
 @attrs.frozen
 class MilestoneClock:
     """The recorded facts of one SLA clock (acknowledgement, final response, …).
 
     ``due_at`` and the warning instants are stamped when the clock starts or resumes; while the
     clock is paused they are stale and the sweeper ignores the clock.
+
+    A clock is breached when it ran after its due instant: it stopped late, it was paused late,
+    or it is still running past it. ``breached_at`` is then the due instant, however the breach
+    was found; ``breach_noticed_at`` is when it was recorded (by the sweeper, or by the command
+    that stopped or paused the clock; ``None`` for breaches stored before it was kept).
+    ``cancelled`` marks a clock stopped because the complaint was withdrawn or closed as out of
+    scope.
     """
 
     milestone: str = attrs.field(validator=v.text(v.SHORT))
@@ -370,6 +396,10 @@ class MilestoneClock:
     breached_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
+    breach_noticed_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    cancelled: bool = attrs.field(default=False, validator=v.bool_)
 
     @property
     def running(self) -> bool:
@@ -389,12 +419,50 @@ class MilestoneClock:
 
     @property
     def met(self) -> bool | None:
-        """``True`` if stopped on time, ``False`` if breached, ``None`` while undecided."""
+        """``True`` if stopped on time, ``False`` if breached or stopped late, ``None`` while
+        undecided or when cancelled without a breach."""
         if self.breached_at is not None:
             return False
+        if self.stopped_at is None:
+            return None
+        if self._ran_past_due(self.stopped_at):
+            return False
+        return None if self.cancelled else True
+
+    def _ran_past_due(self, at: datetime) -> bool:
+        """Whether the clock ran at some instant after ``due_at``; a clock neither paused nor
+        stopped counts as running until *at*."""
+        due = self.due_at
+        if due is None:
+            return False
+        resumed = self.started_at
+        for paused, end in self.pauses:
+            if paused > max(resumed, due):
+                return True
+            resumed = end
+        if self.paused_since is not None:
+            last = self.paused_since
+        elif self.stopped_at is not None:
+            last = self.stopped_at
+        else:
+            last = at
+        return last > max(resumed, due)
+
+    def status(self, at: datetime) -> MilestoneStatus:
+        """Where the clock stands at *at*, the present: from the recorded facts, *at* deciding
+        only whether a clock that has not stopped is past its due instant."""
+        if not isinstance(at, datetime) or at.utcoffset() is None:
+            from .errors import ValidationError
+
+            raise ValidationError([("at", "expected an aware datetime")], what="MilestoneClock")
+        late = self.breached_at is not None or self._ran_past_due(at)
         if self.stopped_at is not None:
-            return self.due_at is None or self.stopped_at <= self.due_at
-        return None
+            if self.cancelled:
+                return MilestoneStatus.CANCELLED
+            return MilestoneStatus.MET_LATE if late else MilestoneStatus.MET
+        if late:
+            return MilestoneStatus.OVERDUE
+        return MilestoneStatus.RUNNING if self.paused_since is None else MilestoneStatus.PAUSED
 
 
 @attrs.frozen
@@ -498,5 +566,6 @@ class Complaint:
 
     @property
     def breached(self) -> bool:
-        """True if any SLA clock has breached."""
+        """True if any SLA clock has a recorded breach (``breached_at``); a running clock past
+        its due instant counts once the sweeper has recorded it."""
         return any(c.breached_at is not None for c in self.clocks)
