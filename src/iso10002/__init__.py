@@ -26,6 +26,7 @@ from .errors import (
 )
 from .events import EVENT_TYPES, Event, apply, replay
 from .model import (
+    ERASED,
     Assessment,
     Attachment,
     Breadth,
@@ -49,12 +50,14 @@ from .model import (
     Reply,
     Safety,
     Satisfaction,
+    redacted,
 )
 from .serialization import dump, load, make_converter, structure, unstructure
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ERASED",
     "EVENT_TYPES",
     "AdapterError",
     "Assessment",
@@ -101,6 +104,7 @@ __all__ = [
     "dump",
     "load",
     "make_converter",
+    "redacted",
     "replay",
     "structure",
     "unstructure",

@@ -14,6 +14,9 @@ sending loses nothing. :meth:`ComplaintsHandling.tick` is the SLA sweeper.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import random
 import time
 import uuid
@@ -45,6 +48,7 @@ from iso10002.model import (
     EscalationKind,
     MilestoneClock,
     Priority,
+    redacted,
 )
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
 from iso10002.ports import (
@@ -216,6 +220,11 @@ class ComplainantStatus:
 _UPGRADE = {Priority.P4: Priority.P3, Priority.P3: Priority.P2, Priority.P2: Priority.P1}
 
 
+def _holds_text(complaint: Complaint) -> bool:
+    """Whether erasure has something left to do on *complaint*."""
+    return not complaint.personal_data_erased or redacted(complaint) != complaint
+
+
 def _as_actor(actor: Actor | str) -> Actor:
     if isinstance(actor, Actor):
         return actor
@@ -232,6 +241,8 @@ class ComplaintsHandling:
     active codes (no check without it). Without *sla* no clocks run; without *notifier*,
     :meth:`dispatch` is unavailable (run an :class:`~iso10002.notify.OutboxDispatcher`
     yourself). *dispatcher_options* go to the dispatcher (addresses, templates, rules, …).
+    *status_secret* (random bytes, the same in every process) lets complainants look up their
+    complaint's status with a token (:meth:`status_token`).
     """
 
     def __init__(
@@ -248,6 +259,7 @@ class ComplaintsHandling:
         retry: RetryPolicy = RetryPolicy(),
         escalation: EscalationPolicy = EscalationPolicy(),
         dispatcher_options: Mapping[str, Any] | None = None,
+        status_secret: bytes | None = None,
     ) -> None:
         checks: list[tuple[str, object, type, bool]] = [
             ("storage", storage, ComplaintRepository, False),
@@ -275,8 +287,13 @@ class ComplaintsHandling:
                 problem = None
             if problem is not None:
                 problems.append((name, problem))
+        if status_secret is not None and (
+            not isinstance(status_secret, bytes) or len(status_secret) < 16
+        ):
+            problems.append(("status_secret", "expected bytes, at least 16 of them (random)"))
         if problems:
             raise ConfigurationError(problems, what="ComplaintsHandling")
+        self._status_key = status_secret
         self.storage = storage
         self.workflow = workflow or iso10002_workflow()
         self.sla = sla
@@ -760,9 +777,12 @@ class ComplaintsHandling:
         )
 
     def erase_personal_data(self, complainant_id: str, *, actor: Actor | str) -> int:
-        """4.10: erase the complainant's personal data; record it on each of their complaints.
+        """4.10: erase the complainant's personal data, on record and in free text.
 
-        Returns how many complaints were marked. The events hold no personal data and stay.
+        Records :class:`~iso10002.events.PersonalDataErased` on each of their complaints that
+        still holds text to erase (which erases it from the complaint), then has storage delete
+        the complainant record and erase the same text from the earlier events. Returns how
+        many complaints were marked. Running it again finishes an erasure that was interrupted.
         """
         who = _as_actor(actor)
         marked = 0
@@ -770,7 +790,7 @@ class ComplaintsHandling:
         while True:
             page = self.storage.query(query)
             for complaint in page.items:
-                if not complaint.personal_data_erased:
+                if _holds_text(complaint):
                     self._command(complaint.id, who, self._erasure(who.id))
                     marked += 1
             if page.next_cursor is None:
@@ -784,7 +804,7 @@ class ComplaintsHandling:
         actor: str,
     ) -> Callable[[Complaint, datetime], tuple[Complaint, list[ev.Event]]]:
         def step(complaint: Complaint, at: datetime) -> tuple[Complaint, list[ev.Event]]:
-            if complaint.personal_data_erased:
+            if not _holds_text(complaint):
                 return complaint, []
             event = ev.PersonalDataErased(
                 complaint_id=complaint.id,
@@ -796,9 +816,54 @@ class ComplaintsHandling:
 
         return step
 
-    def status_for_complainant(self, reference: str) -> ComplainantStatus:
-        """4.4, 7.3: the stage's public label and the next date the complainant can expect."""
-        complaint = self.storage.get_by_reference(reference)
+    def status_token(self, complaint: Complaint) -> str:
+        """The secret token that shows its holder the status of *complaint* (give it to the
+        complainant, e.g. in the acknowledgement): an HMAC-SHA256 of the complaint id under
+        the service's ``status_secret``, 22 URL-safe characters (128 bits)."""
+        if self._status_key is None:
+            raise ConfigurationError([("status_secret", "this service was built without one")])
+        if not isinstance(complaint, Complaint):
+            raise ValidationError(
+                [("complaint", f"expected a Complaint, got {describe(complaint)}")]
+            )
+        return self._token(self._status_key, complaint.id)
+
+    @staticmethod
+    def _token(key: bytes, complaint_id: str) -> str:
+        digest = hmac.new(
+            key, b"iso10002 status\x00" + complaint_id.encode(), hashlib.sha256
+        ).digest()
+        return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")
+
+    def status_for_complainant(self, reference: str, *, token: str) -> ComplainantStatus:
+        """4.4, 7.3: the stage's public label and the next date the complainant can expect,
+        for the holder of the complaint's :meth:`status_token`.
+
+        An unknown reference and a wrong token raise the same
+        :class:`~iso10002.errors.ComplaintNotFound`, so neither tells which references exist;
+        the token is compared in constant time.
+        """
+        if self._status_key is None:
+            raise ConfigurationError([("status_secret", "this service was built without one")])
+        denied = ComplaintNotFound("", by="reference and token")
+        if not isinstance(reference, str) or not isinstance(token, str) or len(token) > 100:
+            raise denied
+        try:
+            complaint: Complaint | None = self.storage.get_by_reference(reference)
+        except ComplaintNotFound:
+            complaint = None  # still compute and compare a token: the same work either way
+        expected = self._token(self._status_key, "" if complaint is None else complaint.id)
+        matches = hmac.compare_digest(expected.encode("ascii"), token.encode("utf-8", "replace"))
+        if complaint is None or not matches:
+            raise denied
+        return self._status(complaint)
+
+    def status_by_reference(self, reference: str) -> ComplainantStatus:
+        """What :meth:`status_for_complainant` shows, without the token: for staff only
+        (references are sequential, so anyone could walk through them)."""
+        return self._status(self.storage.get_by_reference(reference))
+
+    def _status(self, complaint: Complaint) -> ComplainantStatus:
         state = self.workflow.state(complaint.state)
         pending = [
             (c.due_at, c.milestone) for c in complaint.clocks if c.running and c.due_at is not None

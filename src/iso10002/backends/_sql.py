@@ -621,6 +621,17 @@ class DecodedCache:
             if len(self._items) > self._capacity:
                 self._items.popitem(last=False)
 
+    def forget(self, complaint_ids: Iterable[str]) -> None:
+        """Drop every remembered version of the complaints *complaint_ids* (their stored
+        documents were rewritten in place, e.g. by erasure)."""
+        ids = set(complaint_ids)
+        if not ids:
+            return
+        with self._lock:
+            for store in (self._items, self._documents):
+                for key in [k for k in store if k[0] in ids]:
+                    del store[key]
+
     def prepare(
         self,
         dialect: Dialect,

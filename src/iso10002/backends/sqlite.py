@@ -29,7 +29,7 @@ from iso10002.errors import (
     StorageError,
     ValidationError,
 )
-from iso10002.model import Complainant, Complaint
+from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
@@ -273,6 +273,7 @@ class _Connections:
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA cache_size = -16384")
             conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA secure_delete = ON")
         except BaseException:  # pragma: no cover - a connection that opened takes its pragmas
             conn.close()
             raise
@@ -500,11 +501,45 @@ class SqliteRepository:
         conn.executemany(_EVENT_INSERT, event_rows)
 
     def erase_personal_data(self, complainant_id: str) -> bool:
-        """Delete the complainant record; return whether one existed."""
+        """Delete the complainant record and erase the free text of their complaints and
+        events, in one transaction; return whether a record existed.
+
+        Deleted and overwritten content is zeroed (``secure_delete``), and the write-ahead log
+        is checkpointed and truncated afterwards, so the erased text lingers in no page of the
+        database file and in no frame of its ``-wal`` (unless another connection is reading
+        at that moment: the next erasure's checkpoint clears it).
+        """
         c.check_text_key("complainant_id", complainant_id)
         with self._write() as conn:
-            deleted = conn.execute("DELETE FROM complainants WHERE id = ?", (complainant_id,))
-            return deleted.rowcount > 0
+            existed = (
+                conn.execute("DELETE FROM complainants WHERE id = ?", (complainant_id,)).rowcount
+                > 0
+            )
+            rows = conn.execute(
+                "SELECT id, payload FROM complaints WHERE complainant_id = ?", (complainant_id,)
+            ).fetchall()
+            for complaint_id, payload in rows:
+                if payload is not None:
+                    erased = redacted(q.load_complaint(json.loads(payload)))
+                    conn.execute(
+                        "UPDATE complaints SET payload = ? WHERE id = ?",
+                        (c.to_json(q.complaint_doc(erased)), complaint_id),
+                    )
+                events = conn.execute(
+                    "SELECT position, payload FROM events WHERE complaint_id = ?", (complaint_id,)
+                ).fetchall()
+                changed = []
+                for position, text in events:
+                    event = q.load_event(json.loads(text))
+                    erased_event = ev.redacted_event(event)
+                    if erased_event is not event:
+                        changed.append((c.to_json(q.event_doc(erased_event)), position))
+                conn.executemany("UPDATE events SET payload = ? WHERE position = ?", changed)
+        self._cache.forget(row[0] for row in rows)
+        if self._path != ":memory:":
+            with self._read() as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        return existed
 
     # --- reads ----------------------------------------------------------------------------------
 
