@@ -196,12 +196,16 @@ class NotFoundError(Iso10002Error, LookupError):
 
 
 class ComplaintNotFound(NotFoundError):
-    """No complaint has the given id or reference."""
+    """No complaint has the given id or reference.
+
+    The message names only what was looked up (``by``), never the key, which is whatever the
+    caller was given (a reference typed by the public, say); the key stays in :attr:`key`.
+    """
 
     def __init__(self, key: str, *, by: str = "id") -> None:
         self.key = key
         self.by = by
-        super().__init__(f"no complaint with {by} {key!r}")
+        super().__init__(f"no complaint with that {by}")
 
 
 class DuplicateError(Iso10002Error, ValueError):

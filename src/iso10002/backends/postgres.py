@@ -176,7 +176,8 @@ def _translated() -> Iterator[None]:
         raise StorageError(
             f"PostgreSQL failed ({type(exc).__name__}, {state}): {exc.diag.message_primary or ''}"
         ) from exc
-    except UnicodeEncodeError:
+    except UnicodeEncodeError as exc:
+        c.scrub(exc)  # it stays reachable as the new error's __context__
         raise ValidationError(
             [("", "text must be valid Unicode (no lone surrogates) to be stored")]
         ) from None

@@ -190,6 +190,7 @@ def _translate(exc: BaseException) -> None:
     if isinstance(exc, sqlite3.Error):
         raise StorageError(f"SQLite failed: {exc}") from exc
     if isinstance(exc, UnicodeEncodeError):
+        c.scrub(exc)  # it stays reachable as the new error's __context__
         raise ValidationError(
             [("", "text must be valid Unicode (no lone surrogates) to be stored")]
         ) from None
