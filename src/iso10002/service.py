@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import inspect
 import random
 import time
 import uuid
@@ -220,6 +221,40 @@ class ComplainantStatus:
 _UPGRADE = {Priority.P4: Priority.P3, Priority.P3: Priority.P2, Priority.P2: Priority.P1}
 
 
+def _dispatcher(
+    storage: Storage, notifier: Notifier, clock: Clock, options: object
+) -> OutboxDispatcher:
+    """The outbox dispatcher with *options*; ``ConfigurationError`` naming what is wrong."""
+    if options is None:
+        return OutboxDispatcher(storage, notifier, clock=clock)
+    accepted = [
+        p
+        for p in inspect.signature(OutboxDispatcher).parameters
+        if p not in ("storage", "notifier")
+    ]
+    if not isinstance(options, Mapping):
+        problems = [("dispatcher_options", f"expected a mapping, got {describe(options)}")]
+    else:
+        problems = [
+            (
+                "dispatcher_options",
+                f"unknown option {describe(key) if not isinstance(key, str) else repr(key[:50])}"
+                f"; accepted: {', '.join(a for a in accepted if a != 'clock')}",
+            )
+            for key in options
+            if key not in accepted or key == "clock"
+        ]
+    if problems or not isinstance(options, Mapping):
+        raise ConfigurationError(problems[:20], what="ComplaintsHandling")
+    try:
+        return OutboxDispatcher(storage, notifier, clock=clock, **options)
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise ConfigurationError(
+            [("dispatcher_options", f"refused by OutboxDispatcher ({type(exc).__name__})")],
+            what="ComplaintsHandling",
+        ) from None
+
+
 def _holds_text(complaint: Complaint) -> bool:
     """Whether erasure has something left to do on *complaint*."""
     return not complaint.personal_data_erased or redacted(complaint) != complaint
@@ -304,9 +339,9 @@ class ComplaintsHandling:
         self.retry = retry
         self.escalation = escalation
         self.dispatcher = (
-            OutboxDispatcher(storage, notifier, clock=self.clock, **(dispatcher_options or {}))
-            if notifier is not None
-            else None
+            None
+            if notifier is None
+            else _dispatcher(storage, notifier, self.clock, dispatcher_options)
         )
 
     def _category_known(self, code: str) -> bool:
@@ -333,9 +368,19 @@ class ComplaintsHandling:
         who = _as_actor(actor)
         checked = parse_intake(intake, category_known=self._category_known)
         if idempotency_key is not None:
-            if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 500:
+            if (
+                not isinstance(idempotency_key, str)
+                or not 1 <= len(idempotency_key) <= 500
+                or v.has_surrogate(idempotency_key)
+            ):
                 raise ValidationError(
-                    [("idempotency_key", "expected a str of 1 to 500 characters")]
+                    [
+                        (
+                            "idempotency_key",
+                            "expected a str of 1 to 500 characters, valid Unicode "
+                            "(no lone surrogates)",
+                        )
+                    ]
                 )
             complaint_id = str(uuid.uuid5(_ID_NAMESPACE, idempotency_key))
         else:

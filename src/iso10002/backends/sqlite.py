@@ -20,6 +20,7 @@ from os import PathLike, fspath
 from types import TracebackType
 from typing import Any
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002.errors import (
     ComplaintNotFound,
@@ -28,6 +29,7 @@ from iso10002.errors import (
     NotFoundError,
     StorageError,
     ValidationError,
+    describe,
 )
 from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
@@ -171,6 +173,8 @@ _UpdateRows = tuple[str, tuple[Any, ...], list[tuple[Any, ...]], q.Prepared]
 """A prepared save: the UPDATE statement, its parameters (without the expected version) and
 the event rows."""
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_MAX_TIMEOUT = 86_400
+"""The longest *timeout* (seconds): SQLite's busy timeout is a 32-bit count of milliseconds."""
 _UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
 
 
@@ -351,17 +355,31 @@ class SqliteRepository:
         synchronous: str = "FULL",
         cache_size: int = 2048,
     ) -> None:
-        if synchronous.upper() not in _SYNCHRONOUS:
+        if not isinstance(synchronous, str) or synchronous.upper() not in _SYNCHRONOUS:
             raise ValidationError(
                 [("synchronous", f"expected one of: {', '.join(_SYNCHRONOUS)}")],
                 what="SQLite options",
             )
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+        if (
+            not isinstance(timeout, (int, float))
+            or isinstance(timeout, bool)
+            or not 0 <= timeout <= _MAX_TIMEOUT
+        ):
             raise ValidationError(
-                [("timeout", "expected a number of seconds, at least 0")], what="SQLite options"
+                [("timeout", f"expected a number of seconds from 0 to {_MAX_TIMEOUT}")],
+                what="SQLite options",
+            )
+        if not isinstance(path, (str, PathLike)):
+            raise ValidationError(
+                [("path", f"expected a str or path, got {describe(path)}")], what="SQLite options"
             )
         self._cache = q.DecodedCache(cache_size)
         self._path = fspath(path)
+        if not isinstance(self._path, str) or "\x00" in self._path or v.has_surrogate(self._path):
+            raise ValidationError(
+                [("path", "expected a file path without NUL characters, valid Unicode")],
+                what="SQLite options",
+            )
         self._db = _Connections(self._path, timeout=timeout, synchronous=synchronous.upper())
         self._deliveries = SqliteDeliveryLog(self)
         try:
