@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -192,6 +192,6 @@ def test_bad_dispatcher_options_are_named() -> None:
         for options in ({"bogus": 1}, {"max_attempts": "x"}, 5, {"clock": None}):
             with pytest.raises(ConfigurationError) as caught:
                 ComplaintsHandling(
-                    storage, notifier=RecordingNotifier(), dispatcher_options=options
+                    storage, notifier=RecordingNotifier(), dispatcher_options=cast(Any, options)
                 )
             assert caught.value.paths[0] == "dispatcher_options"
