@@ -148,7 +148,7 @@ def main(path: Path) -> Complaint:
         complaint = service.close(complaint.id, actor=HANDLER)
         complaint = service.record_satisfaction(complaint.id, actor=HANDLER, score=5)
         show(service, sent, complaint)
-        status = service.status_for_complainant(complaint.reference)
+        status = service.status_by_reference(complaint.reference)
         print(f"\nThe complainant sees: {status.stage} (closed: {status.closed})")
         print(f"Events recorded: {len(storage.events(complaint.id))}")
         return complaint

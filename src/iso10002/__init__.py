@@ -31,6 +31,7 @@ from .errors import (
 )
 from .events import EVENT_TYPES, Event, apply, replay
 from .model import (
+    ERASED,
     Assessment,
     Attachment,
     Breadth,
@@ -55,6 +56,7 @@ from .model import (
     Reply,
     Safety,
     Satisfaction,
+    redacted,
 )
 from .ports import ComplaintQuery
 from .serialization import dump, load, make_converter, structure, unstructure
@@ -65,6 +67,7 @@ from .workflow import Actor, WorkflowDefinition
 __version__ = "0.1.0"
 
 __all__ = [
+    "ERASED",
     "EVENT_TYPES",
     "Actor",
     "AdapterError",
@@ -121,6 +124,7 @@ __all__ = [
     "load",
     "make_converter",
     "open_repository",
+    "redacted",
     "replay",
     "structure",
     "unstructure",

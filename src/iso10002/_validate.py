@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from typing import Any, TypeGuard, TypeVar
@@ -18,6 +19,7 @@ __all__ = [
     "bool_",
     "enum_",
     "fail",
+    "has_surrogate",
     "identifier",
     "int_range",
     "optional_text",
@@ -29,6 +31,14 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATES = "must be valid Unicode: no lone surrogates (U+D800 to U+DFFF)"
+
+
+def has_surrogate(value: str) -> bool:
+    """Whether *value* holds a lone surrogate, which no UTF-8 store can hold."""
+    return not value.isascii() and _SURROGATE.search(value) is not None
+
 
 SHORT = 200
 """The longest a short text (a name, a code, a state) may be."""
@@ -93,6 +103,8 @@ def text(max_length: int, *, min_length: int = 1) -> Validator:
             fail(owner, attribute, f"too long: {len(value)} characters, at most {max_length}")
         elif min_length and not value.strip():
             fail(owner, attribute, "must not be blank")
+        elif has_surrogate(value):
+            fail(owner, attribute, SURROGATES)
 
     return check
 
@@ -201,6 +213,8 @@ def text_set(max_length: int = 200, *, max_items: int = 1000) -> Validator:
                     attribute,
                     f"every item must be a non-blank str of at most {max_length} characters",
                 )
+            elif has_surrogate(item):
+                fail(owner, attribute, f"every item {SURROGATES}")
 
     return check
 

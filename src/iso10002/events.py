@@ -22,6 +22,7 @@ from . import _validate as v
 from ._replace import unchecked_replace
 from .errors import ValidationError
 from .model import (
+    ERASED,
     Assessment,
     Classification,
     Closure,
@@ -37,6 +38,7 @@ from .model import (
     Outcome,
     Reply,
     Satisfaction,
+    redacted,
 )
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "SlaWarningReached",
     "StateChanged",
     "apply",
+    "redacted_event",
     "replay",
 ]
 
@@ -239,7 +242,12 @@ class SatisfactionRecorded(Event):
 
 @attrs.frozen(kw_only=True)
 class PersonalDataErased(Event):
-    """4.10: the complainant's personal data was erased; the events keep no personal data."""
+    """4.10: the complainant's personal data was erased.
+
+    Applying it replaces the complaint's free text by :data:`~iso10002.model.ERASED`
+    (:func:`~iso10002.model.redacted`); storage erases the same text from the earlier events
+    (:func:`redacted_event`).
+    """
 
 
 @attrs.frozen(kw_only=True)
@@ -535,9 +543,61 @@ def _satisfaction(c: Complaint, e: SatisfactionRecorded) -> Mapping[str, Any]:
     return {"satisfaction": satisfaction}
 
 
+_REDACTED_FIELDS = (
+    "details",
+    "assessment",
+    "notes",
+    "findings",
+    "decisions",
+    "reply",
+    "escalations",
+    "satisfaction",
+    "closure",
+)
+
+
 @_applies(PersonalDataErased)
-def _erased(c: Complaint, e: PersonalDataErased) -> Mapping[str, Any]:
-    return {"personal_data_erased": True}
+def _personal_data_erased(c: Complaint, e: PersonalDataErased) -> Mapping[str, Any]:
+    erased = redacted(c)
+    changes = {name: getattr(erased, name) for name in _REDACTED_FIELDS}
+    changes["personal_data_erased"] = True
+    return changes
+
+
+# The free-text fields of each event type, erased by `redacted_event`.
+_TEXT_FIELDS: dict[type[Event], tuple[str, ...]] = {
+    AssessmentRevised: ("reason",),
+    NoteAdded: ("text",),
+    FindingsRecorded: ("summary",),
+    DecisionMade: ("reasons",),
+    ComplainantReplied: ("comment",),
+    ComplaintEscalated: ("reason",),
+    ComplaintWithdrawn: ("reason",),
+    ComplaintClosed: ("reason",),
+    ComplaintReopened: ("reason",),
+    SatisfactionRecorded: ("comment",),
+}
+
+
+def redacted_event(event: Event) -> Event:
+    """*event* with its free text replaced by :data:`~iso10002.model.ERASED`; *event* itself
+    when it holds none.
+
+    The fact stays: type, complaint, sequence, instant, actor, codes, outcome, scores, clock
+    instants. Folding redacted events gives the redacted complaint
+    (:func:`~iso10002.model.redacted`), apart from ``personal_data_erased``.
+    """
+    changes: dict[str, Any] = {}
+    if isinstance(event, ComplaintReceived):
+        changes["details"] = event.details.redacted()
+    elif isinstance(event, (ComplaintAssessed, AssessmentRevised)):
+        changes["assessment"] = event.assessment.redacted()
+    for name in _TEXT_FIELDS.get(type(event), ()):
+        text = getattr(event, name)
+        changes[name] = None if text is None else ERASED
+    if all(getattr(event, name) == value for name, value in changes.items()):
+        return event
+    return attrs.evolve(event, **changes)
 
 
 @_applies(SlaClockStarted)

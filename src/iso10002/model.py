@@ -17,6 +17,7 @@ import attrs
 from . import _validate as v
 
 __all__ = [
+    "ERASED",
     "Assessment",
     "Attachment",
     "Breadth",
@@ -41,7 +42,11 @@ __all__ = [
     "Reply",
     "Safety",
     "Satisfaction",
+    "redacted",
 ]
+
+ERASED = "[erased]"
+"""What erasure (4.10) leaves in place of free text that may hold personal data."""
 
 # Size limits for text fields (characters).
 _SUBJECT = 500
@@ -198,6 +203,17 @@ class ComplaintDetails:
         default=(), converter=v.frozen_tuple, validator=v.tuple_of(Attachment, max_items=500)
     )
 
+    def redacted(self) -> ComplaintDetails:
+        """A copy with the subject, description, desired remedy and attachment references
+        (URI and digest) replaced by :data:`ERASED`; dates, channel and codes are kept."""
+        return attrs.evolve(
+            self,
+            subject=ERASED,
+            description=ERASED,
+            desired_remedy=None if self.desired_remedy is None else ERASED,
+            attachments=tuple(attrs.evolve(a, uri=ERASED, sha256=None) for a in self.attachments),
+        )
+
 
 @attrs.frozen
 class Classification:
@@ -223,6 +239,10 @@ class Assessment:
     overlays: frozenset[Overlay] = attrs.field(default=frozenset(), converter=v.frozen_set)
     sla_policy_key: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     rationale: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
+
+    def redacted(self) -> Assessment:
+        """A copy with the rationale replaced by :data:`ERASED`; the factors are kept."""
+        return self if self.rationale is None else attrs.evolve(self, rationale=ERASED)
 
     @overlays.validator
     def _check_overlays(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -569,3 +589,36 @@ class Complaint:
         """True if any SLA clock has a recorded breach (``breached_at``); a running clock past
         its due instant counts once the sweeper has recorded it."""
         return any(c.breached_at is not None for c in self.clocks)
+
+
+def _erased(text: str | None) -> str | None:
+    return None if text is None else ERASED
+
+
+def redacted(complaint: Complaint) -> Complaint:
+    """*complaint* with every free text that may hold personal data replaced by :data:`ERASED`.
+
+    Replaced: subject, description, desired remedy, attachment references, the assessment's
+    rationale, notes, findings' summaries, decisions' reasons, the reply's, escalations',
+    satisfaction's and closure's comments or reasons. Kept, so statistics stay the same: ids,
+    state, version, dates, channel, product, segment, codes, outcomes, remedies, clocks, scores
+    and who (staff) did what. Texts that are ``None`` stay ``None``.
+    """
+    return attrs.evolve(
+        complaint,
+        details=complaint.details.redacted(),
+        assessment=None if complaint.assessment is None else complaint.assessment.redacted(),
+        notes=tuple(attrs.evolve(n, text=ERASED) for n in complaint.notes),
+        findings=tuple(attrs.evolve(f, summary=ERASED) for f in complaint.findings),
+        decisions=tuple(attrs.evolve(d, reasons=ERASED) for d in complaint.decisions),
+        reply=None
+        if complaint.reply is None
+        else attrs.evolve(complaint.reply, comment=_erased(complaint.reply.comment)),
+        escalations=tuple(attrs.evolve(e, reason=_erased(e.reason)) for e in complaint.escalations),
+        satisfaction=None
+        if complaint.satisfaction is None
+        else attrs.evolve(complaint.satisfaction, comment=_erased(complaint.satisfaction.comment)),
+        closure=None
+        if complaint.closure is None
+        else attrs.evolve(complaint.closure, reason=_erased(complaint.closure.reason)),
+    )

@@ -30,7 +30,7 @@ from iso10002 import _validate as v
 
 from . import events as ev
 from . import model
-from .errors import Iso10002Error, Problem, ValidationError, describe
+from .errors import MAX_PROBLEMS, Iso10002Error, Problem, ValidationError, describe
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -204,6 +204,8 @@ def _sequence_hooks(conv: cattrs.Converter) -> None:
                     out.append(conv.structure(item, item_type))
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a problem
                     problems.extend(_problems_of(exc, f"[{i}]"))
+                    if len(problems) > MAX_PROBLEMS:
+                        break  # enough to report; the error keeps MAX_PROBLEMS of them
             if problems:
                 raise ValidationError(problems)
             return tuple(out)

@@ -56,7 +56,7 @@ def test_the_status_shows_an_end_of_day_deadline_on_the_day_it_ends(
     final = c.clock("final_response")
     # The end of Friday 17 July is stored as the next local midnight.
     assert final is not None and final.due_at == datetime(2026, 7, 17, 23, tzinfo=timezone.utc)
-    status = svc.status_for_complainant(c.reference)
+    status = svc.status_by_reference(c.reference)
     assert status.next_step == "final response"
     assert status.next_date == date(2026, 7, 17)
     assert status.next_deadline == "the end of Friday 17 July 2026"
@@ -72,7 +72,7 @@ def test_the_letter_and_the_status_show_the_same_deadline(
     c = svc.acknowledge(c.id, actor=HANDLER)
     svc.dispatch()
     (letter,) = [m for m in sent.sent if m.template == "acknowledgement"]
-    status = svc.status_for_complainant(c.reference)
+    status = svc.status_by_reference(c.reference)
     assert status.next_deadline is not None
     assert f"by {status.next_deadline}." in letter.body
     final = c.clock("final_response")
@@ -88,7 +88,7 @@ def test_an_overdue_step_is_shown_as_overdue_without_a_date(
     c = svc.receive(FORM, actor="web")
     ack = c.clock("acknowledgement")
     assert ack is not None and ack.due_at == datetime(2026, 5, 25, 16, tzinfo=timezone.utc)
-    status = svc.status_for_complainant(c.reference)
+    status = svc.status_by_reference(c.reference)
     assert (status.next_step, status.next_date, status.overdue) == (
         "acknowledgement",
         date(2026, 5, 25),
@@ -96,13 +96,13 @@ def test_an_overdue_step_is_shown_as_overdue_without_a_date(
     )
     assert status.next_deadline == "Monday 25 May 2026"
     clock.set(datetime(2026, 5, 26, 9, tzinfo=timezone.utc))  # no sweep has run
-    status = svc.status_for_complainant(c.reference)
+    status = svc.status_by_reference(c.reference)
     assert status.next_step == "acknowledgement"
     assert status.overdue
     assert status.next_date is None and status.next_deadline is None
     # Acknowledged late: the next step is the final response, with its own, future date.
     c = svc.acknowledge(c.id, actor=HANDLER)
-    status = svc.status_for_complainant(c.reference)
+    status = svc.status_by_reference(c.reference)
     assert (status.next_step, status.next_date, status.overdue) == (
         "final response",
         date(2026, 7, 17),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from iso10002 import _validate as v
 from iso10002.errors import ValidationError
 from iso10002.ports import Storage
 
@@ -122,6 +123,12 @@ def open_repository(url: str) -> Storage:
     """
     if not isinstance(url, str):
         raise _bad_url("expected a str")
+    if len(url) > 10_000 or "\x00" in url or v.has_surrogate(url):
+        raise _bad_url("expected at most 10,000 characters, valid Unicode, no NUL")
+    try:
+        urlsplit(url)
+    except ValueError:
+        raise _bad_url("malformed URL (e.g. an unclosed [ in the host)") from None
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "memory":
         if url[len("memory:") :].strip("/"):

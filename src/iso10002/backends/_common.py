@@ -32,6 +32,21 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def scrub(exc: UnicodeError) -> None:
+    """Cut the text a Unicode error holds down to the offending characters: the whole text
+    (a complainant's record, say) would otherwise travel with any error chained to it."""
+    if isinstance(exc, (UnicodeEncodeError, UnicodeDecodeError, UnicodeTranslateError)):
+        bad: Any = exc.object[exc.start : exc.end]
+        exc.object, exc.start, exc.end = bad, 0, len(bad)
+        exc.args = (
+            (exc.encoding, bad, 0, len(bad), exc.reason)
+            if not isinstance(exc, UnicodeTranslateError)
+            else (bad, 0, len(bad), exc.reason)
+        )
+    else:
+        exc.args = ()
+
+
 def _refuse(what: str, path: str, message: str) -> ValidationError:
     return ValidationError([(path, message)], what=what)
 

@@ -575,8 +575,26 @@ class Prepared(typing.NamedTuple):
     """What :meth:`DecodedCache.stored` remembers once the row is stored."""
 
 
+CACHE_TEXT = 64 * 2**20
+"""The most characters of free text the decoded complaints of one cache hold together."""
+
+
+def text_size(complaint: Complaint) -> int:
+    """Roughly how much a decoded complaint weighs: its free text in characters, plus 1000."""
+    details = complaint.details
+    size = 1000 + len(details.subject) + len(details.description)
+    size += len(details.desired_remedy or "") + sum(len(a.uri) for a in details.attachments)
+    size += sum(len(n.text) for n in complaint.notes)
+    size += sum(len(f.summary) for f in complaint.findings)
+    size += sum(len(d.reasons) for d in complaint.decisions)
+    return size
+
+
 class DecodedCache:
     """The last *capacity* complaints decoded, by ``(id, version)``; ``0`` disables it.
+
+    The cache also holds no more than :data:`CACHE_TEXT` characters of free text: a few
+    complaints of the maximum size evict the others instead of filling the memory.
 
     Decoding a stored document costs far more than reading it. A stored version of a complaint
     never changes (a save is refused unless it creates the next version), and complaints are
@@ -588,6 +606,8 @@ class DecodedCache:
             raise ValidationError([("cache_size", "expected an int of at least 0")])
         self._capacity = capacity
         self._items: OrderedDict[tuple[str, int], Complaint] = OrderedDict()
+        self._sizes: dict[tuple[str, int], int] = {}
+        self._size = 0
         self._documents: OrderedDict[tuple[str, int], _Written] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -615,11 +635,28 @@ class DecodedCache:
         """Remember *complaint* as the decoded form of *key* (e.g. right after saving it)."""
         if not self._capacity:
             return
+        size = text_size(complaint)
         with self._lock:
+            self._size += size - self._sizes.get(key, 0)
+            self._sizes[key] = size
             self._items[key] = complaint
             self._items.move_to_end(key)
-            if len(self._items) > self._capacity:
-                self._items.popitem(last=False)
+            while len(self._items) > self._capacity or self._size > CACHE_TEXT:
+                old, _ = self._items.popitem(last=False)
+                self._size -= self._sizes.pop(old)
+
+    def forget(self, complaint_ids: Iterable[str]) -> None:
+        """Drop every remembered version of the complaints *complaint_ids* (their stored
+        documents were rewritten in place, e.g. by erasure)."""
+        ids = set(complaint_ids)
+        if not ids:
+            return
+        with self._lock:
+            for store in (self._items, self._documents):
+                for key in [k for k in store if k[0] in ids]:
+                    del store[key]
+            for key in [k for k in self._sizes if k[0] in ids]:
+                self._size -= self._sizes.pop(key)
 
     def prepare(
         self,

@@ -25,7 +25,13 @@ from .commands import Command, ErasePersonalData, Fire, Receive, Sweep, as_actor
 from .facade import ComplaintsHandling
 from .handlers import HANDLERS, erase_personal_data, fire, resolve_transition, sweep
 from .receipt import receive
-from .status import ComplainantStatus, status_for_complainant
+from .status import (
+    ComplainantStatus,
+    status_by_reference,
+    status_for_complainant,
+    status_of,
+    status_token,
+)
 from .sweeper import EscalationPolicy, TickReport, tick
 from .unit_of_work import RetryPolicy, Step, UnitOfWork
 
@@ -54,7 +60,10 @@ __all__ = [
     "fire",
     "receive",
     "resolve_transition",
+    "status_by_reference",
     "status_for_complainant",
+    "status_of",
+    "status_token",
     "sweep",
     "tick",
 ]

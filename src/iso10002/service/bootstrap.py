@@ -11,7 +11,7 @@ import attrs
 
 from iso10002 import _validate as v
 from iso10002.clock import Clock, SystemClock
-from iso10002.errors import ConfigurationError, describe
+from iso10002.errors import ConfigurationError, Iso10002Error, describe
 from iso10002.notify import (
     DEFAULT_RULES,
     DEFAULT_TEMPLATES,
@@ -31,6 +31,10 @@ from .sweeper import EscalationPolicy
 from .unit_of_work import RetryPolicy, UnitOfWork
 
 __all__ = ["Dependencies", "DispatcherOptions", "bootstrap"]
+
+
+def _refused(message: str) -> ConfigurationError:
+    return ConfigurationError([("dispatcher_options", message)], what="ComplaintsHandling")
 
 
 @attrs.frozen(kw_only=True)
@@ -55,25 +59,27 @@ class DispatcherOptions:
 
     @classmethod
     def of(cls, value: DispatcherOptions | Mapping[str, Any] | None) -> DispatcherOptions:
-        """*value* as options: options as they are, a mapping of their fields, or defaults."""
+        """*value* as options: options as they are, a mapping of their fields, or defaults;
+        :class:`~iso10002.errors.ConfigurationError` at ``dispatcher_options`` otherwise."""
         if value is None:
             return cls()
         if isinstance(value, DispatcherOptions):
             return value
         if not isinstance(value, Mapping):
-            raise ConfigurationError(
-                [("dispatcher", f"expected DispatcherOptions or a mapping, got {describe(value)}")]
-            )
-        known = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(str(k) for k in value if k not in known)
+            raise _refused(f"expected DispatcherOptions or a mapping, got {describe(value)}")
+        known = sorted(f.name for f in attrs.fields(cls))
+        unknown = [k for k in value if k not in known]
         if unknown:
-            raise ConfigurationError(
-                [
-                    (f"dispatcher.{k}", f"unknown option; accepted: {', '.join(sorted(known))}")
-                    for k in unknown[:20]
-                ]
+            shown = ", ".join(
+                repr(k[:50]) if isinstance(k, str) else describe(k) for k in unknown[:20]
             )
-        return cls(**value)
+            raise _refused(f"unknown option {shown}; accepted: {', '.join(known)}")
+        try:
+            return cls(**value)
+        except Iso10002Error as exc:
+            raise _refused(f"refused: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise _refused(f"refused ({type(exc).__name__})") from None
 
     def build(
         self, storage: Storage, notifier: Notifier, clock: Clock, zone: tzinfo
@@ -81,7 +87,10 @@ class DispatcherOptions:
         """The dispatcher these options describe."""
         options = attrs.asdict(self, recurse=False)
         options["zone"] = self.zone or zone
-        return OutboxDispatcher(storage, notifier, clock=clock, **options)
+        try:
+            return OutboxDispatcher(storage, notifier, clock=clock, **options)
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise _refused(f"refused by OutboxDispatcher ({type(exc).__name__})") from None
 
 
 @attrs.frozen
@@ -98,6 +107,7 @@ class Dependencies:
     retry: RetryPolicy
     escalation: EscalationPolicy
     dispatcher: OutboxDispatcher | None
+    status_secret: bytes | None = attrs.field(default=None, repr=False)
 
     @property
     def work(self) -> UnitOfWork:
@@ -151,11 +161,13 @@ def bootstrap(
     retry: RetryPolicy | None = None,
     escalation: EscalationPolicy | None = None,
     dispatcher: DispatcherOptions | Mapping[str, Any] | None = None,
+    status_secret: bytes | None = None,
 ) -> Dependencies:
     """Check every piece and wire the defaults: the ISO 10002 workflow, the bundled severity
     matrix, the system clock, yearly references over *storage*, and (with *notifier*) an
-    outbox dispatcher. Raises :class:`~iso10002.errors.ConfigurationError` listing every
-    piece that does not fit."""
+    outbox dispatcher. *status_secret* (random bytes, the same in every process) keys the
+    complainants' status tokens. Raises :class:`~iso10002.errors.ConfigurationError` listing
+    every piece that does not fit."""
     problems = _problems(
         [
             ("storage", storage, ComplaintRepository, False),
@@ -170,6 +182,10 @@ def bootstrap(
             ("escalation", escalation, EscalationPolicy, True),
         ]
     )
+    if status_secret is not None and (
+        not isinstance(status_secret, bytes) or len(status_secret) < 16
+    ):
+        problems.append(("status_secret", "expected bytes, at least 16 of them (random)"))
     if problems:
         raise ConfigurationError(problems, what="ComplaintsHandling")
     options = DispatcherOptions.of(dispatcher)
@@ -185,6 +201,7 @@ def bootstrap(
         retry=retry or RetryPolicy(),
         escalation=escalation or EscalationPolicy(),
         dispatcher=None,
+        status_secret=status_secret,
     )
     if notifier is None:
         return wired

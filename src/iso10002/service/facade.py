@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from iso10002.clock import Clock
-from iso10002.errors import ConfigurationError, ValidationError
+from iso10002.errors import ConfigurationError, ValidationError, describe
 from iso10002.intake import Intake
 from iso10002.model import Assessment, Classification, Complaint, EscalationKind
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
@@ -17,10 +17,11 @@ from iso10002.sla import SlaPlanner
 from iso10002.taxonomy import SeverityMatrix, Taxonomy, assess
 from iso10002.workflow import Actor, WorkflowDefinition
 
+from . import status
 from .bootstrap import Dependencies, DispatcherOptions, bootstrap
 from .commands import Command, ErasePersonalData, Fire, Receive, Sweep
 from .handlers import HANDLERS
-from .status import ComplainantStatus, status_for_complainant
+from .status import ComplainantStatus
 from .sweeper import EscalationPolicy, TickReport
 from .unit_of_work import RetryPolicy
 
@@ -35,7 +36,9 @@ class ComplaintsHandling:
     active codes (no check without it). Without *sla* no clocks run; without *notifier*,
     :meth:`dispatch` is unavailable (run an :class:`~iso10002.notify.OutboxDispatcher`
     yourself). *dispatcher_options* configure the dispatcher (:class:`DispatcherOptions` or a
-    mapping of its fields). Every use case is a command run by :meth:`handle`; the named ones
+    mapping of its fields). *status_secret* (random bytes, the same in every process) lets
+    complainants look up their complaint's status with a token (:meth:`status_token`). Every
+    use case is a command run by :meth:`handle`; the named ones
     fire the workflow's transition for that step, whatever the workflow calls it.
     """
 
@@ -53,6 +56,7 @@ class ComplaintsHandling:
         retry: RetryPolicy | None = None,
         escalation: EscalationPolicy | None = None,
         dispatcher_options: DispatcherOptions | Mapping[str, Any] | None = None,
+        status_secret: bytes | None = None,
     ) -> None:
         self.deps: Dependencies = bootstrap(
             storage,
@@ -66,6 +70,7 @@ class ComplaintsHandling:
             retry=retry,
             escalation=escalation,
             dispatcher=dispatcher_options,
+            status_secret=status_secret,
         )
 
     storage = property(lambda self: self.deps.storage, doc="The storage backend.")
@@ -317,10 +322,32 @@ class ComplaintsHandling:
         marked: int = self.handle(ErasePersonalData(actor=actor, complainant_id=complainant_id))
         return marked
 
-    def status_for_complainant(self, reference: str) -> ComplainantStatus:
+    def _status_key(self) -> bytes:
+        if self.deps.status_secret is None:
+            raise ConfigurationError([("status_secret", "this service was built without one")])
+        return self.deps.status_secret
+
+    def status_token(self, complaint: Complaint) -> str:
+        """The secret token that shows its holder the status of *complaint* (give it to the
+        complainant, e.g. in the acknowledgement): 22 URL-safe characters (128 bits)."""
+        key = self._status_key()
+        if not isinstance(complaint, Complaint):
+            raise ValidationError(
+                [("complaint", f"expected a Complaint, got {describe(complaint)}")]
+            )
+        return status.status_token(key, complaint.id)
+
+    def status_for_complainant(self, reference: str, *, token: str) -> ComplainantStatus:
         """4.4, 7.3: the stage's public label, the next step and the day it is due by (in the
-        calendar's zone), or that it is overdue."""
-        return status_for_complainant(self.deps, reference)
+        calendar's zone), or that it is overdue, for the holder of :meth:`status_token`; a
+        wrong token and an unknown reference raise the same
+        :class:`~iso10002.errors.ComplaintNotFound`."""
+        return status.status_for_complainant(self.deps, self._status_key(), reference, token)
+
+    def status_by_reference(self, reference: str) -> ComplainantStatus:
+        """What :meth:`status_for_complainant` shows, without the token: for staff only
+        (references are sequential, so anyone could walk through them)."""
+        return status.status_by_reference(self.deps, reference)
 
     def tick(self, now: datetime | None = None, *, batch: int = 500) -> TickReport:
         """Record every SLA warning and breach due by *now* (default: the clock), once each.

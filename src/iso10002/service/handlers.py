@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from iso10002 import events as ev
-from iso10002.model import Complaint
+from iso10002.model import Complaint, redacted
 from iso10002.ports import ComplaintQuery
 from iso10002.sla import clock_events
 from iso10002.workflow import fire as fire_transition
@@ -62,13 +62,21 @@ def resolve_transition(
     return found[0]
 
 
+def _holds_text(complaint: Complaint) -> bool:
+    """Whether erasure has something left to do on *complaint*."""
+    return not complaint.personal_data_erased or redacted(complaint) != complaint
+
+
 def erase_personal_data(command: ErasePersonalData, deps: Dependencies) -> int:
-    """Record ``PersonalDataErased`` on each of the complainant's complaints, then delete the
-    complainant record; return how many complaints were marked."""
+    """Record :class:`~iso10002.events.PersonalDataErased` on each of the complainant's
+    complaints that still holds text to erase (which erases it from the complaint), then have
+    storage delete the complainant record and erase the same text from the earlier events.
+    Returns how many complaints were marked; running it again finishes an interrupted
+    erasure."""
     actor = command.actor.id
 
     def step(complaint: Complaint, at: datetime) -> tuple[Complaint, list[ev.Event]]:
-        if complaint.personal_data_erased:
+        if not _holds_text(complaint):
             return complaint, []
         recorder = ev.Recorder(complaint, actor=actor, at=at)
         recorder.record(ev.PersonalDataErased)
@@ -79,7 +87,7 @@ def erase_personal_data(command: ErasePersonalData, deps: Dependencies) -> int:
     while True:
         page = deps.storage.query(query)
         for complaint in page.items:
-            if not complaint.personal_data_erased:
+            if _holds_text(complaint):
                 deps.work.change(complaint.id, step)
                 marked += 1
         if page.next_cursor is None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002.errors import (
     ComplaintNotFound,
@@ -35,8 +36,15 @@ def receive(command: Receive, deps: Dependencies) -> Complaint:
     checked = parse_intake(command.intake, category_known=deps.category_known)
     key = command.idempotency_key
     if key is not None:
-        if not isinstance(key, str) or not 1 <= len(key) <= 500:
-            raise ValidationError([("idempotency_key", "expected a str of 1 to 500 characters")])
+        if not isinstance(key, str) or not 1 <= len(key) <= 500 or v.has_surrogate(key):
+            raise ValidationError(
+                [
+                    (
+                        "idempotency_key",
+                        "expected a str of 1 to 500 characters, valid Unicode (no lone surrogates)",
+                    )
+                ]
+            )
         complaint_id = str(uuid.uuid5(_ID_NAMESPACE, key))
     else:
         complaint_id = str(uuid.uuid4())
