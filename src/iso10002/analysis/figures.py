@@ -50,7 +50,7 @@ def _text(value: object) -> str:
     if isinstance(value, Rate):
         return str(value)
     if isinstance(value, timedelta):
-        return format_duration(value)
+        return _format_duration(value)
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, tuple):
@@ -58,7 +58,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """*rows* under *headers* as left-aligned text columns, after a *title* line."""
     cells = [list(headers), *([_text(x) for x in row] for row in rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
@@ -72,7 +72,7 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) 
     return "\n".join(lines)
 
 
-def format_duration(value: timedelta) -> str:
+def _format_duration(value: timedelta) -> str:
     """*value* as ``2d 03h 04m`` (whole minutes), ``5d`` (whole days) or ``45s``."""
     seconds = int(value.total_seconds())
     sign = "-" if seconds < 0 else ""
@@ -165,7 +165,7 @@ class Volumes(_Figure):
         """The counts as a table."""
         headers = [*(["period"] if self.every else []), *self.dimensions, "count"]
         rows = [[*([r.period] if self.every else []), *r.keys, r.count] for r in self.rows]
-        return table(f"Volumes ({self.total} complaints)", headers, rows)
+        return _table(f"Volumes ({self.total} complaints)", headers, rows)
 
 
 @attrs.frozen
@@ -197,7 +197,7 @@ class Pareto(_Figure):
         rows = [[r.key, r.count, r.share, r.cumulative] for r in self.rows]
         if self.omitted:
             rows.append([f"({self.omitted} more)", self.omitted_count, "", ""])
-        return table(
+        return _table(
             f"Pareto of {self.dimension} ({self.total})",
             [self.dimension, "count", "share", "cumulative"],
             rows,
@@ -243,7 +243,7 @@ class Durations(_Figure):
             for basis, s in (("calendar", r.calendar), ("business", r.business)):
                 if s is not None:
                     rows.append([r.milestone, basis, s.count, s.median, s.p90, s.mean])
-        return table(
+        return _table(
             "Time from receipt", ["milestone", "time", "count", "median", "p90", "mean"], rows
         )
 
@@ -293,7 +293,7 @@ class SlaCompliance(_Figure):
             for r in self.rows
         ]
         headers = ["milestone", "on time", "late", "overdue", "within", "on-time rate", "overdue"]
-        return table(f"SLA compliance at {self.as_of.isoformat()}", headers, rows)
+        return _table(f"SLA compliance at {self.as_of.isoformat()}", headers, rows)
 
 
 @attrs.frozen
@@ -326,7 +326,7 @@ class OutcomeRates(_Figure):
             "internal_review",
             "external_dispute",
         )
-        return table(
+        return _table(
             f"Rates ({self.total} complaints, {self.decided} decided)",
             ["figure", "rate"],
             [[n, getattr(self, n)] for n in names],
@@ -348,7 +348,7 @@ class SatisfactionFigures(_Figure):
         """The distribution and mean as a table."""
         rows = [[str(i + 1), n] for i, n in enumerate(self.distribution)]
         rows += [["mean", self.mean], ["response rate", self.responses]]
-        return table("Satisfaction", ["score", "count"], rows)
+        return _table("Satisfaction", ["score", "count"], rows)
 
 
 @attrs.frozen
@@ -363,8 +363,8 @@ class AgeBucket:
     def label(self) -> str:
         """``"5d-10d"`` or ``"≥ 40d"``."""
         if self.high is None:
-            return f"≥ {format_duration(self.low)}"
-        return f"{format_duration(self.low)}-{format_duration(self.high)}"
+            return f"≥ {_format_duration(self.low)}"
+        return f"{_format_duration(self.low)}-{_format_duration(self.high)}"
 
 
 @attrs.frozen
@@ -380,7 +380,7 @@ class Backlog(_Figure):
         """The ageing buckets as a table."""
         rows: list[list[object]] = [[b.label, b.count] for b in self.buckets]
         rows.append(["oldest", self.oldest])
-        return table(f"Backlog at {self.at.isoformat()}: {self.open} open", ["age", "count"], rows)
+        return _table(f"Backlog at {self.at.isoformat()}: {self.open} open", ["age", "count"], rows)
 
 
 @attrs.frozen
@@ -411,7 +411,7 @@ class RepeatComplainants(_Figure):
             ["complaints from them", self.complaints],
         ]
         rows += [[f"  {r.complainant_id}", r.count] for r in self.top]
-        return table(f"Repeat complainants ({self.complainants})", ["figure", "value"], rows)
+        return _table(f"Repeat complainants ({self.complainants})", ["figure", "value"], rows)
 
 
 @attrs.frozen
@@ -453,7 +453,7 @@ class RecurringIssues(_Figure):
             [*i.keys, i.count, i.baseline_mean, f"{i.p_value:.2g}", len(i.complaint_ids)]
             for i in self.issues
         ]
-        return table(
+        return _table(
             f"Recurring issues (Poisson, alpha {self.alpha}, {self.baseline_periods} periods)",
             [*self.dimensions, "count", "baseline", "p", "complaints"],
             rows,
@@ -495,7 +495,7 @@ class RemedyConsistency(_Figure):
         for g in self.groups:
             for s in g.remedy_sets:
                 rows.append([g.category, g.outcome, g.consistency, s.remedies, s.count])
-        return table(
+        return _table(
             "Remedy consistency", ["category", "outcome", "consistency", "remedies", "count"], rows
         )
 

@@ -25,7 +25,7 @@ import attrs
 from iso10002.errors import ConfigurationError, describe
 
 from .engine import MILESTONES, Analysis
-from .figures import KpiReport, Rate, _Figure, format_duration, table
+from .figures import KpiReport, Rate, _Figure, _format_duration, _table
 
 __all__ = ["Objective", "ObjectiveResult", "Objectives", "ObjectivesReport", "Verdict"]
 
@@ -189,7 +189,7 @@ def _show(value: float | timedelta | None, figure: str) -> str:
     if value is None:
         return "-"
     if isinstance(value, timedelta):
-        return format_duration(value)
+        return _format_duration(value)
     if figure.startswith(("rates.", "sla.", "repeat.")) or figure == "satisfaction.responses":
         return f"{value * 100:.1f} %"
     return f"{value:.3g}"
@@ -221,7 +221,7 @@ class ObjectivesReport(_Figure):
             ]
             for r in self.results
         ]
-        return table("Objectives", ["objective", "figure", "target", "verdict"], rows)
+        return _table("Objectives", ["objective", "figure", "target", "verdict"], rows)
 
 
 def _objective_tuple(value: Iterable[Objective]) -> tuple[Objective, ...]:
