@@ -76,7 +76,7 @@ ASSESSMENT = Assessment(
     priority=Priority.P3,
 )
 
-Step = Callable[[], None]
+Step = Callable[[], object]
 
 
 def simulate(service: ComplaintsHandling, clock: FakeClock, count: int, seed: int = 10002) -> None:
