@@ -1,11 +1,16 @@
 """iso10002: the ISO 10002 complaints-handling process as importable Python.
 
-The names below are the stable public API; subpackages (``iso10002.sla``, ``iso10002.workflow``,
-``iso10002.taxonomy``, ``iso10002.backends``, ``iso10002.testing``) export their own.
+The names below are the stable public API, and what a first program needs comes from here::
+
+    from iso10002 import ComplaintsHandling, Outcome, open_repository
+
+Subpackages (``iso10002.sla``, ``iso10002.workflow``, ``iso10002.taxonomy``,
+``iso10002.backends``, ``iso10002.notify``, ``iso10002.testing``) export their own.
 """
 
 from __future__ import annotations
 
+from .backends import open_repository
 from .errors import (
     AdapterError,
     ComplaintNotFound,
@@ -42,6 +47,7 @@ from .model import (
     EscalationKind,
     Finding,
     MilestoneClock,
+    MilestoneStatus,
     Note,
     Outcome,
     Overlay,
@@ -50,16 +56,22 @@ from .model import (
     Safety,
     Satisfaction,
 )
+from .ports import ComplaintQuery
 from .serialization import dump, load, make_converter, structure, unstructure
+from .service import ComplaintsHandling, PolicyPlanner, RetryPolicy
+from .sla import BusinessCalendar, SlaPolicy
+from .workflow import Actor, WorkflowDefinition
 
 __version__ = "0.1.0"
 
 __all__ = [
     "EVENT_TYPES",
+    "Actor",
     "AdapterError",
     "Assessment",
     "Attachment",
     "Breadth",
+    "BusinessCalendar",
     "Channel",
     "Classification",
     "Closure",
@@ -67,6 +79,8 @@ __all__ = [
     "Complaint",
     "ComplaintDetails",
     "ComplaintNotFound",
+    "ComplaintQuery",
+    "ComplaintsHandling",
     "Complexity",
     "ConcurrencyConflict",
     "ConfigurationError",
@@ -83,24 +97,30 @@ __all__ = [
     "IdempotencyConflict",
     "Iso10002Error",
     "MilestoneClock",
+    "MilestoneStatus",
     "NotFoundError",
     "Note",
     "Outcome",
     "Overlay",
+    "PolicyPlanner",
     "Priority",
     "Problem",
     "Reply",
+    "RetryPolicy",
     "Safety",
     "Satisfaction",
+    "SlaPolicy",
     "StorageError",
     "TransitionNotAllowed",
     "ValidationError",
+    "WorkflowDefinition",
     "WorkflowError",
     "__version__",
     "apply",
     "dump",
     "load",
     "make_converter",
+    "open_repository",
     "replay",
     "structure",
     "unstructure",

@@ -6,7 +6,7 @@ import enum
 import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import attrs
 
@@ -29,7 +29,20 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+
+SHORT = 200
+"""The longest a short text (a name, a code, a state) may be."""
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def is_int(value: object) -> TypeGuard[int]:
+    """Whether *value* is an int and not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether *value* is an int or a float and not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def fail(owner: object, attribute: attrs.Attribute[Any], message: str) -> None:
@@ -134,7 +147,7 @@ def int_range(low: int, high: int | None = None) -> Validator:
     """An int (not a bool) in ``[low, high]``."""
 
     def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not is_int(value):
             fail(owner, attribute, f"expected an int, got {describe(value)}")
         elif value < low or (high is not None and value > high):
             bound = f"{low} to {high}" if high is not None else f"at least {low}"
@@ -147,7 +160,7 @@ def number_range(low: float, high: float) -> Validator:
     """A finite float or int in ``[low, high]``."""
 
     def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
+        if not is_number(value):
             fail(owner, attribute, f"expected a number, got {describe(value)}")
         elif not math.isfinite(value) or not low <= value <= high:
             fail(owner, attribute, f"must be a finite number from {low} to {high}")
@@ -208,3 +221,32 @@ def frozen_set(value: Iterable[Any]) -> frozenset[Any]:
     if isinstance(value, (set, list, tuple)):
         return frozenset(value)
     return value  # type: ignore[return-value]
+
+
+def warnings(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A tuple of (threshold in (0, 1), aware instant) pairs."""
+    if not isinstance(value, tuple):
+        fail(owner, attribute, "expected a tuple of (threshold, instant) pairs")
+        return
+    for item in value:
+        if (
+            not isinstance(item, tuple)
+            or len(item) != 2
+            or not isinstance(item[0], float)
+            or not 0.0 < item[0] < 1.0
+            or not isinstance(item[1], datetime)
+            or item[1].utcoffset() is None
+        ):
+            fail(owner, attribute, "each warning must be a (threshold in (0, 1), aware instant)")
+
+
+def utc_warnings(value: object) -> object:
+    """(threshold, instant) pairs with each instant in UTC; anything else unchanged."""
+    if isinstance(value, (list, tuple)):
+        return tuple(
+            (item[0], to_utc(item[1]))
+            if isinstance(item, (list, tuple)) and len(item) == 2
+            else item
+            for item in value
+        )
+    return value

@@ -19,9 +19,9 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from . import _validate as v
+from ._replace import unchecked_replace
 from .errors import ValidationError
 from .model import (
-    _SHORT,
     Assessment,
     Classification,
     Closure,
@@ -37,9 +37,6 @@ from .model import (
     Outcome,
     Reply,
     Satisfaction,
-    _check_warnings,
-    _utc_warnings,
-    unchecked_replace,
 )
 
 __all__ = [
@@ -92,7 +89,7 @@ class ComplaintReceived(Event):
     """7.2: a complaint was received and given its reference; ``state`` is the initial state."""
 
     reference: str = attrs.field(validator=v.identifier)
-    state: str = attrs.field(validator=v.text(_SHORT))
+    state: str = attrs.field(validator=v.text(v.SHORT))
     details: ComplaintDetails = attrs.field(
         validator=attrs.validators.instance_of(ComplaintDetails)
     )
@@ -105,9 +102,9 @@ class ComplaintReceived(Event):
 class StateChanged(Event):
     """A workflow transition moved the complaint from one state to another (7.3 tracking)."""
 
-    transition: str = attrs.field(validator=v.text(_SHORT))
-    from_state: str = attrs.field(validator=v.text(_SHORT))
-    to_state: str = attrs.field(validator=v.text(_SHORT))
+    transition: str = attrs.field(validator=v.text(v.SHORT))
+    from_state: str = attrs.field(validator=v.text(v.SHORT))
+    to_state: str = attrs.field(validator=v.text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -140,15 +137,15 @@ class AssessmentRevised(Event):
     """7.5: the assessment was revised in the light of new information."""
 
     assessment: Assessment = attrs.field(validator=attrs.validators.instance_of(Assessment))
-    reason: str = attrs.field(validator=v.text(_SHORT * 10))
+    reason: str = attrs.field(validator=v.text(v.SHORT * 10))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintAssigned(Event):
     """The complaint was assigned to a handler and/or team (4.12 accountability)."""
 
-    assignee: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
-    team: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
+    team: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -207,28 +204,28 @@ class ComplaintEscalated(Event):
 
     kind: EscalationKind = attrs.field(validator=v.enum_(EscalationKind))
     reason: str | None = attrs.field(default=None, validator=v.optional_text(200_000), repr=False)
-    provider: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    provider: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintWithdrawn(Event):
     """The complainant withdrew the complaint."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintClosed(Event):
     """7.9: the complaint was closed."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintReopened(Event):
     """A closed complaint was reopened."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT * 10))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT * 10))
 
 
 @attrs.frozen(kw_only=True)
@@ -248,7 +245,7 @@ class PersonalDataErased(Event):
 class _ClockEvent(Event):
     """Fields of every event about one SLA clock."""
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
+    milestone: str = attrs.field(validator=v.text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -260,8 +257,8 @@ class _PlannedClockEvent(_ClockEvent):
     )
     warnings: tuple[tuple[float, datetime], ...] = attrs.field(
         default=(),
-        converter=_utc_warnings,
-        validator=_check_warnings,
+        converter=v.utc_warnings,
+        validator=v.warnings,
     )
 
 
@@ -290,7 +287,10 @@ class SlaClockRetargeted(_PlannedClockEvent):
 
 @attrs.frozen(kw_only=True)
 class SlaClockStopped(_ClockEvent):
-    """An SLA clock stopped: its milestone was met (or no longer applies)."""
+    """An SLA clock stopped: its milestone was met, or, with ``cancelled``, no longer applies
+    (the complaint was withdrawn or closed as out of scope)."""
+
+    cancelled: bool = attrs.field(default=False, validator=v.bool_)
 
 
 @attrs.frozen(kw_only=True)
@@ -302,7 +302,16 @@ class SlaWarningReached(_ClockEvent):
 
 @attrs.frozen(kw_only=True)
 class SlaBreached(_ClockEvent):
-    """An SLA clock passed its due instant before its milestone was met."""
+    """An SLA clock ran past its due instant ``due_at``, the instant of the breach;
+    ``occurred_at`` is when the breach was noticed.
+
+    Events stored before ``due_at`` was recorded have none: their breach instant is the one
+    they recorded, ``occurred_at``.
+    """
+
+    due_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
 
 
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
@@ -584,13 +593,15 @@ def _clock_stopped(c: Complaint, e: SlaClockStopped) -> Mapping[str, Any]:
     if clock.stopped_at is not None:
         raise _refuse(e, f"stops SLA clock {e.milestone!r}, which already stopped")
     if clock.paused_since is None:
-        return _with_clock(c, i, _trusted_evolve(clock, stopped_at=e.occurred_at))
+        stopped = _trusted_evolve(clock, stopped_at=e.occurred_at, cancelled=e.cancelled)
+        return _with_clock(c, i, stopped)
     # The pause span is checked: the stop may not precede the pause.
     stopped = attrs.evolve(
         clock,
         stopped_at=e.occurred_at,
         pauses=(*clock.pauses, (clock.paused_since, e.occurred_at)),
         paused_since=None,
+        cancelled=e.cancelled,
     )
     return _with_clock(c, i, stopped)
 
@@ -611,7 +622,14 @@ def _breached(c: Complaint, e: SlaBreached) -> Mapping[str, Any]:
     clock = c.clocks[i]
     if clock.breached_at is not None:
         raise _refuse(e, f"SLA clock {e.milestone!r} was already breached")
-    return _with_clock(c, i, _trusted_evolve(clock, breached_at=e.occurred_at))
+    if e.due_at is None:  # stored before the breach instant was recorded apart
+        return _with_clock(c, i, _trusted_evolve(clock, breached_at=e.occurred_at))
+    if e.due_at != clock.due_at:
+        raise _refuse(e, f"breaches SLA clock {e.milestone!r} at an instant other than its due_at")
+    if not e.due_at < e.occurred_at:
+        raise _refuse(e, "notices a breach no later than its due instant")
+    breached = _trusted_evolve(clock, breached_at=e.due_at, breach_noticed_at=e.occurred_at)
+    return _with_clock(c, i, breached)
 
 
 def apply(complaint: Complaint | None, event: Event) -> Complaint:

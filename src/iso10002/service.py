@@ -44,6 +44,7 @@ from iso10002.model import (
     ComplaintDetails,
     EscalationKind,
     MilestoneClock,
+    MilestoneStatus,
     Priority,
 )
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
@@ -58,7 +59,14 @@ from iso10002.ports import (
     provides,
 )
 from iso10002.references import ReferenceGenerator, YearlyReferences
-from iso10002.sla import BusinessCalendar, SlaClock, SlaPolicy, SuspensionWindow
+from iso10002.sla import (
+    BusinessCalendar,
+    SlaClock,
+    SlaPolicy,
+    SuspensionWindow,
+    deadline_day,
+    describe_deadline,
+)
 from iso10002.sla.policy import MILESTONES
 from iso10002.taxonomy import SeverityMatrix, Taxonomy, assess
 from iso10002.workflow import Actor, WorkflowDefinition, fire, iso10002_workflow, sla_effects
@@ -202,8 +210,11 @@ class TickReport:
 class ComplainantStatus:
     """What the complainant may see (4.4 transparency, 7.3): no internal detail.
 
-    ``next_date`` is the local date by which they can expect the next step (the earliest due
-    instant of a running clock), ``None`` when nothing is pending.
+    ``next_step`` is the milestone of the running clock due first, ``None`` when nothing is
+    pending. ``next_date`` is the local day by which they can expect it and ``next_deadline``
+    the same deadline in words (:func:`~iso10002.sla.deadline_day`,
+    :func:`~iso10002.sla.describe_deadline`), in the calendar's zone. When that step is past its
+    due instant, ``overdue`` is true and no date is given: a status never promises a past date.
     """
 
     reference: str
@@ -211,6 +222,8 @@ class ComplainantStatus:
     closed: bool
     next_step: str | None
     next_date: date | None
+    next_deadline: str | None = None
+    overdue: bool = False
 
 
 _UPGRADE = {Priority.P4: Priority.P3, Priority.P3: Priority.P2, Priority.P2: Priority.P1}
@@ -287,10 +300,20 @@ class ComplaintsHandling:
         self.retry = retry
         self.escalation = escalation
         self.dispatcher = (
-            OutboxDispatcher(storage, notifier, clock=self.clock, **(dispatcher_options or {}))
+            OutboxDispatcher(
+                storage,
+                notifier,
+                clock=self.clock,
+                **{"zone": self._zone(), **(dispatcher_options or {})},
+            )
             if notifier is not None
             else None
         )
+
+    def _zone(self) -> tzinfo:
+        """The zone dates are shown in to people: the SLA calendar's, else UTC."""
+        zone = getattr(self.sla, "zone", None)
+        return zone if isinstance(zone, tzinfo) else timezone.utc
 
     def _category_known(self, code: str) -> bool:
         if self.categories is None:
@@ -516,7 +539,13 @@ class ComplaintsHandling:
         start_state: bool = False,
     ) -> tuple[Complaint, list[ev.Event]]:
         """The SlaClock* events a move from *before* to *after* implies, and *after* with them
-        applied."""
+        applied.
+
+        A clock this move stops or pauses after its due instant is breached: the breach is
+        recorded first (``SlaBreached`` at the due instant, noticed *at*), unless already
+        recorded. A clock already past its due instant keeps it when the targets change; the
+        sweeper records its breach.
+        """
         out: list[ev.Event] = []
         current = after
 
@@ -532,6 +561,16 @@ class ComplaintsHandling:
             current = ev.apply(current, event)
             out.append(event)
 
+        def notice_breach(clock: MilestoneClock) -> None:
+            if clock.breached_at is None and clock.status(at) is MilestoneStatus.OVERDUE:
+                emit(ev.SlaBreached, milestone=clock.milestone, due_at=clock.due_at)
+
+        closure = after.closure
+        cancelled = (
+            closure is not None
+            and closure is not before.closure
+            and (closure.withdrawn or closure.reason == "out_of_scope")
+        )
         if start_state:
             state = self.workflow.state(after.state)
             starts: Sequence[str] = state.start
@@ -545,7 +584,8 @@ class ComplaintsHandling:
             for milestone in effects.stop:
                 clock = current.clock(milestone)
                 if clock is not None and clock.stopped_at is None:
-                    emit(ev.SlaClockStopped, milestone=milestone)
+                    notice_breach(clock)
+                    emit(ev.SlaClockStopped, milestone=milestone, cancelled=cancelled)
         for milestone in starts:
             fresh = MilestoneClock(milestone=milestone, started_at=at)
             plan = self._plan(current, milestone, fresh)
@@ -560,6 +600,7 @@ class ComplaintsHandling:
             for milestone in effects.pause:
                 clock = current.clock(milestone)
                 if clock is not None and clock.running:
+                    notice_breach(clock)
                     emit(ev.SlaClockPaused, milestone=milestone)
             for milestone in effects.resume:
                 clock = current.clock(milestone)
@@ -582,12 +623,16 @@ class ComplaintsHandling:
                         warnings=() if plan is None else plan.warnings,
                     )
         # A new priority, category or segment may change the targets of running clocks that
-        # have not breached yet; the new deadline counts from the original start and may
-        # already have passed (the next sweep then records the breach).
+        # are not past their due instant; the new deadline counts from the original start and
+        # may already have passed (the next sweep then records the breach).
         if (before.assessment, before.classification) != (after.assessment, after.classification):
             for clock in current.clocks:
-                # A breach is a recorded fact: a later, laxer target does not move it.
-                if not clock.running or clock.breached_at is not None or clock.milestone in starts:
+                # A breach is a fact, recorded or not yet: a later, laxer target does not move it.
+                if (
+                    not clock.running
+                    or clock.status(at) is not MilestoneStatus.RUNNING
+                    or clock.milestone in starts
+                ):
                     continue
                 plan = self._plan(current, clock.milestone, clock)
                 if plan is not None and (plan.due_at, plan.warnings) != (
@@ -797,20 +842,34 @@ class ComplaintsHandling:
         return step
 
     def status_for_complainant(self, reference: str) -> ComplainantStatus:
-        """4.4, 7.3: the stage's public label and the next date the complainant can expect."""
+        """4.4, 7.3: the stage's public label, the next step and the day it is due by (in the
+        calendar's zone), or that it is overdue."""
         complaint = self.storage.get_by_reference(reference)
         state = self.workflow.state(complaint.state)
         pending = [
-            (c.due_at, c.milestone) for c in complaint.clocks if c.running and c.due_at is not None
+            (c.due_at, c.milestone, c)
+            for c in complaint.clocks
+            if c.running and c.due_at is not None
         ]
-        due, milestone = min(pending) if pending else (None, None)
-        zone = getattr(self.sla, "zone", timezone.utc)
-        return ComplainantStatus(
+        status = ComplainantStatus(
             reference=complaint.reference,
             stage=self.workflow.label(complaint.state),
             closed=state.terminal,
-            next_step=None if milestone is None else milestone.replace("_", " "),
-            next_date=None if due is None else due.astimezone(zone).date(),
+            next_step=None,
+            next_date=None,
+        )
+        if not pending:
+            return status
+        due, milestone, clock = min(pending, key=lambda p: (p[0], p[1]))
+        step = milestone.replace("_", " ")
+        if clock.status(self.clock.now()) is MilestoneStatus.OVERDUE:
+            return attrs.evolve(status, next_step=step, overdue=True)
+        zone = self._zone()
+        return attrs.evolve(
+            status,
+            next_step=step,
+            next_date=deadline_day(due, zone),
+            next_deadline=describe_deadline(due, zone),
         )
 
     # -- the sweeper and the outbox -------------------------------------------------------------
@@ -917,8 +976,9 @@ class ComplaintsHandling:
                             threshold=threshold,
                         )
                         found[0] += 1
-                if clock.due_at is not None and clock.due_at <= now and clock.breached_at is None:
-                    emit(ev.SlaBreached, now, milestone=clock.milestone)
+                if clock.breached_at is None and clock.status(now) is MilestoneStatus.OVERDUE:
+                    # Breached at the due instant; noticed now.
+                    emit(ev.SlaBreached, now, milestone=clock.milestone, due_at=clock.due_at)
                     found[1] += 1
             if found[1]:
                 policy = self.escalation

@@ -272,7 +272,9 @@ def test_sweeper_records_breaches_once_and_escalates(
     assert (report.examined, report.warnings, report.breaches) == (1, 3, 1)
     c = storage.get(c.id)
     final = c.clock("final_response")
-    assert final is not None and final.breached_at == at(24, 9) and final.met is False
+    # Breached when the deadline passed; noticed by this sweep.
+    assert final is not None and final.breached_at == at(23, 17) and final.met is False
+    assert final.breach_noticed_at == at(24, 9)
     assert c.breached and c.next_sla_at is None
     assert c.priority is Priority.P2 and c.team == "escalations"
     assert svc.tick() == svc.tick()  # nothing more to record
@@ -297,7 +299,7 @@ def test_a_breach_stays_when_a_laxer_target_follows(
     )
     final = c.clock("final_response")
     assert final is not None
-    assert (final.due_at, final.breached_at, final.met) == (at(9, 17), at(10, 9), False)
+    assert (final.due_at, final.breached_at, final.met) == (at(9, 17), at(9, 17), False)
     # Before a breach, a stricter target applies at once and may already have passed.
     c2 = svc.receive({**FORM, "subject": "second"}, actor="frontdesk")
     svc.acknowledge(c2.id, actor=HANDLER)
@@ -370,5 +372,5 @@ def test_a_breach_stays_across_a_pause(
     c = svc.information_received(c.id, actor=HANDLER)
     final = c.clock("final_response")
     assert final is not None
-    assert (final.due_at, final.breached_at) == (at(9, 17), at(10, 9))
+    assert (final.due_at, final.breached_at) == (at(9, 17), at(9, 17))
     assert final.pauses == ((at(10, 9), at(12, 9)),)

@@ -12,7 +12,9 @@ Every backend returned is a :class:`~iso10002.ports.Storage`: a
 ``?synchronous=FULL|NORMAL``; PostgreSQL URLs accept ``?schema=<name>`` (default ``iso10002``)
 and pass every other parameter to libpq; both accept ``?cache_size=<complaints>`` (decoded
 complaints kept, default 2048; 0 turns the cache off). The PostgreSQL backend needs the
-``postgres`` extra.
+``postgres`` extra; its classes are reached as ``iso10002.backends.PostgresRepository`` (imported
+on first use) and are left out of ``__all__``, so that ``from iso10002.backends import *`` works
+without the driver.
 """
 
 from __future__ import annotations
@@ -28,13 +30,12 @@ from .memory import MemoryDeliveryLog, MemoryRepository
 from .sqlite import SqliteDeliveryLog, SqliteRepository
 
 if TYPE_CHECKING:
-    from .postgres import PostgresDeliveryLog, PostgresRepository
+    from .postgres import PostgresDeliveryLog as PostgresDeliveryLog
+    from .postgres import PostgresRepository as PostgresRepository
 
 __all__ = [
     "MemoryDeliveryLog",
     "MemoryRepository",
-    "PostgresDeliveryLog",
-    "PostgresRepository",
     "SqliteDeliveryLog",
     "SqliteRepository",
     "iter_complaints",

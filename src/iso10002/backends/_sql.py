@@ -20,8 +20,10 @@ import attrs
 import cattrs
 from cattrs.fns import identity
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002 import model
+from iso10002._codegen import generate
 from iso10002.errors import ValidationError
 from iso10002.model import Complainant, Complaint
 from iso10002.ports import ComplaintQuery
@@ -298,8 +300,7 @@ def _attrs_writer(
         value = _expression(converter, field.type, f"v{i}", scope, fresh)
         items.append(f"{field.name!r}: {value}")
     lines.append(f"    return {{{', '.join(items)}}}")
-    exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names and types
-    write: Callable[[Any], dict[str, Any]] = scope["write"]
+    write: Callable[[Any], dict[str, Any]] = generate("write", lines, scope, what=cls.__name__)
     return write
 
 
@@ -504,8 +505,7 @@ def _attrs_reader(cls: type[Any]) -> _Reader:
         value = _read_expression(field.type, f"v{i}", scope, fresh)
         lines.append(f"    put(o, {field.name!r}, {value})")
     lines.append("    return o")
-    exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names and types
-    read: _Reader = scope["read"]
+    read: _Reader = generate("read", lines, scope, what=cls.__name__)
     return read
 
 
@@ -584,7 +584,7 @@ class DecodedCache:
     """
 
     def __init__(self, capacity: int) -> None:
-        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+        if not v.is_int(capacity) or capacity < 0:
             raise ValidationError([("cache_size", "expected an int of at least 0")])
         self._capacity = capacity
         self._items: OrderedDict[tuple[str, int], Complaint] = OrderedDict()

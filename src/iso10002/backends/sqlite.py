@@ -20,7 +20,9 @@ from os import PathLike, fspath
 from types import TracebackType
 from typing import Any
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
+from iso10002._time import MICROSECOND, from_micros, micros
 from iso10002.errors import (
     ComplaintNotFound,
     ConcurrencyConflict,
@@ -46,7 +48,7 @@ from . import _sql as q
 __all__ = ["SCHEMA_VERSION", "SqliteDeliveryLog", "SqliteRepository"]
 
 DIALECT = q.Dialect(
-    placeholder="?", time=c.micros, text=q.IDENTITY, true="1", false="0", json=c.to_json
+    placeholder="?", time=micros, text=q.IDENTITY, true="1", false="0", json=c.to_json
 )
 
 _COMPLAINT_INSERT = (
@@ -354,7 +356,7 @@ class SqliteRepository:
                 [("synchronous", f"expected one of: {', '.join(_SYNCHRONOUS)}")],
                 what="SQLite options",
             )
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+        if not v.is_number(timeout) or timeout < 0:
             raise ValidationError(
                 [("timeout", "expected a number of seconds, at least 0")], what="SQLite options"
             )
@@ -616,10 +618,10 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         attempts=int(row[2]),
         status=DeliveryStatus(row[3]),
         last_error=row[4],
-        available_at=c.from_micros(row[5]),
+        available_at=from_micros(row[5]),
         claimed_by=row[6],
-        lease_until=None if row[7] is None else c.from_micros(row[7]),
-        delivered_at=None if row[8] is None else c.from_micros(row[8]),
+        lease_until=None if row[7] is None else from_micros(row[7]),
+        delivered_at=None if row[8] is None else from_micros(row[8]),
     )
 
 
@@ -636,7 +638,7 @@ class SqliteDeliveryLog:
         """Record a delivery; ``False`` if *key* is already recorded."""
         c.check_name("key", key)
         text = c.payload_json(payload)
-        at = c.micros(c.check_aware("available_at", available_at))
+        at = micros(c.check_aware("available_at", available_at))
         with self._repository._write() as conn:
             inserted = conn.execute(
                 "INSERT INTO deliveries (key, payload, attempts, status, available_at) "
@@ -648,9 +650,9 @@ class SqliteDeliveryLog:
     def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
         """Lease up to *limit* due deliveries to *worker*."""
         c.check_name("worker", worker)
-        at = c.micros(c.check_aware("now", now))
+        at = micros(c.check_aware("now", now))
         c.check_positive_int("limit", limit)
-        until = at + c.check_lease(lease) // c.MICROSECOND
+        until = at + c.check_lease(lease) // MICROSECOND
         with self._repository._write() as conn:
             keys = [
                 r[0]
@@ -685,7 +687,7 @@ class SqliteDeliveryLog:
         """Record the delivery; ``False`` if it was already delivered."""
         c.check_name("key", key)
         c.check_name("worker", worker)
-        when = c.micros(c.check_aware("at", at))
+        when = micros(c.check_aware("at", at))
         with self._repository._write() as conn:
             status, _ = self._status(conn, key)
             if status == DeliveryStatus.DELIVERED.value:
@@ -704,7 +706,7 @@ class SqliteDeliveryLog:
         c.check_name("key", key)
         c.check_name("worker", worker)
         c.check_error(error)
-        when = c.micros(c.check_aware("retry_at", retry_at))
+        when = micros(c.check_aware("retry_at", retry_at))
         c.check_bool("dead", dead)
         with self._repository._write() as conn:
             status, holder = self._status(conn, key)

@@ -6,7 +6,8 @@
 * durations :class:`BusinessTime`, :class:`BusinessDays`, :class:`CalendarDays`, :class:`Weeks`;
 * :class:`SlaPolicy`: targets per milestone chosen by priority, channel, category and segment;
 * :class:`SlaClock`: a pausable clock computed from recorded facts;
-* :mod:`iso10002.sla.presets`: regulatory deadlines with their citations.
+* :mod:`iso10002.sla.presets`: regulatory deadlines with their citations;
+* :func:`deadline_day` and :func:`describe_deadline`: the one way a deadline is shown to people.
 
 The semantics are documented with examples in ``docs/sla.md``.
 """
@@ -24,6 +25,7 @@ from .calendar import (
     RecurringHoliday,
 )
 from .clock import DEFAULT_THRESHOLDS, ClockStatus, SlaClock, SuspensionWindow
+from .deadlines import deadline_day, describe_deadline
 from .durations import (
     BusinessDays,
     BusinessTime,
@@ -63,6 +65,8 @@ __all__ = [
     "SuspensionWindow",
     "Target",
     "Weeks",
+    "deadline_day",
+    "describe_deadline",
     "duration_from_dict",
     "duration_to_dict",
     "preset",
