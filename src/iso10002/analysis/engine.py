@@ -52,12 +52,12 @@ from .figures import (
 from .query import (
     Filters,
     Period,
-    _check_dimension,
-    _check_granularity,
-    _check_instant,
-    _next_bucket,
     bucket_start,
+    check_dimension,
+    check_granularity,
+    check_instant,
     dimension_values,
+    next_bucket,
 )
 
 __all__ = ["DEFAULT_AGE_LIMITS", "MILESTONES", "Analysis", "poisson_upper_tail"]
@@ -388,7 +388,7 @@ class Analysis:
         self.as_of = (
             datetime.now(timezone.utc)
             if as_of is None
-            else _check_instant("as_of", as_of, what=_WHAT)
+            else check_instant("as_of", as_of, what=_WHAT)
         )
         if calendar is not None and not isinstance(calendar, BusinessCalendar):
             raise ValidationError(
@@ -454,7 +454,7 @@ class Analysis:
         empty ones with count 0.
         """
         if every is not None:
-            _check_granularity("every", every, what=_WHAT)
+            check_granularity("every", every, what=_WHAT)
         dims = self._dimensions(by, low=0)
         counts: Counter[tuple[Any, ...]] = Counter()
         total = 0
@@ -472,7 +472,7 @@ class Analysis:
             last = bucket_start(span.end - _US, every)
             while day <= last:
                 counts.setdefault((day, ()), 0)
-                day = _next_bucket(day, every)
+                day = next_bucket(day, every)
         ordered = sorted(counts.items(), key=lambda kv: (kv[0][0] or 0, _sort_key(kv[0][1])))
         rows = tuple(VolumeRow(period, keys, n) for (period, keys), n in ordered)
         if every is None and not dims:
@@ -489,7 +489,7 @@ class Analysis:
         reaches *share* (0 < share ≤ 1). Either way every value tied with the last kept one is
         kept too. Complaints without a value count under ``None``.
         """
-        _check_dimension("dimension", dimension, what=_WHAT)
+        check_dimension("dimension", dimension, what=_WHAT)
         if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1):
             raise ValidationError(
                 [("top", f"expected a positive int, got {describe(top)}")], what=_WHAT
@@ -562,7 +562,7 @@ class Analysis:
         Open means received by *at* and not closed (or withdrawn) by *at*, judged from the
         complaint's latest closure.
         """
-        instant = self.as_of if at is None else _check_instant("at", at, what=_WHAT)
+        instant = self.as_of if at is None else check_instant("at", at, what=_WHAT)
         acc = _Backlog(instant, self._limits(limits))
         self._run(acc)
         return acc.result()
@@ -727,7 +727,7 @@ class Analysis:
                 [("by", f"expected {low} to 2 dimensions, got {len(by)}")], what=_WHAT
             )
         for i, name in enumerate(by):
-            _check_dimension(f"by[{i}]", name, what=_WHAT)
+            check_dimension(f"by[{i}]", name, what=_WHAT)
         if len(set(by)) != len(by):
             raise ValidationError([("by", "a dimension is named twice")], what=_WHAT)
         return tuple(by)

@@ -23,6 +23,7 @@ __all__ = [
     "Backlog",
     "DurationStats",
     "Durations",
+    "Figure",
     "KpiReport",
     "MilestoneDurations",
     "OutcomeRates",
@@ -41,6 +42,8 @@ __all__ = [
     "SlaMilestone",
     "VolumeRow",
     "Volumes",
+    "format_duration",
+    "text_table",
 ]
 
 
@@ -50,7 +53,7 @@ def _text(value: object) -> str:
     if isinstance(value, Rate):
         return str(value)
     if isinstance(value, timedelta):
-        return _format_duration(value)
+        return format_duration(value)
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, tuple):
@@ -58,7 +61,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def text_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """*rows* under *headers* as left-aligned text columns, after a *title* line."""
     cells = [list(headers), *([_text(x) for x in row] for row in rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
@@ -72,7 +75,7 @@ def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]])
     return "\n".join(lines)
 
 
-def _format_duration(value: timedelta) -> str:
+def format_duration(value: timedelta) -> str:
     """*value* as ``2d 03h 04m`` (whole minutes), ``5d`` (whole days) or ``45s``."""
     seconds = int(value.total_seconds())
     sign = "-" if seconds < 0 else ""
@@ -99,8 +102,8 @@ def _converter() -> cattrs.Converter:
     return conv
 
 
-class _Figure:
-    """Behaviour shared by the figures: ``to_dict`` and ``str``."""
+class Figure:
+    """Base of the figures: ``to_dict()`` for JSON, ``to_text()`` (and ``str``) for a table."""
 
     __slots__ = ()
 
@@ -122,7 +125,7 @@ def _rate_value(numerator: int, denominator: int) -> float | None:
 
 
 @attrs.frozen
-class Rate(_Figure):
+class Rate(Figure):
     """``numerator / denominator``; ``value`` is ``None`` when the denominator is 0."""
 
     numerator: int
@@ -149,7 +152,7 @@ class VolumeRow:
 
 
 @attrs.frozen
-class Volumes(_Figure):
+class Volumes(Figure):
     """Complaint counts by period bucket (``every``) and by up to two ``dimensions``.
 
     With a multi-valued dimension a complaint counts once under each of its values, so the
@@ -165,7 +168,7 @@ class Volumes(_Figure):
         """The counts as a table."""
         headers = [*(["period"] if self.every else []), *self.dimensions, "count"]
         rows = [[*([r.period] if self.every else []), *r.keys, r.count] for r in self.rows]
-        return _table(f"Volumes ({self.total} complaints)", headers, rows)
+        return text_table(f"Volumes ({self.total} complaints)", headers, rows)
 
 
 @attrs.frozen
@@ -179,7 +182,7 @@ class ParetoRow:
 
 
 @attrs.frozen
-class Pareto(_Figure):
+class Pareto(Figure):
     """Values of a dimension by count, largest first (ties by key); see :meth:`Analysis.pareto`.
 
     ``total`` counts every value (all rows, also those cut off); ``omitted`` is how many values
@@ -197,7 +200,7 @@ class Pareto(_Figure):
         rows = [[r.key, r.count, r.share, r.cumulative] for r in self.rows]
         if self.omitted:
             rows.append([f"({self.omitted} more)", self.omitted_count, "", ""])
-        return _table(
+        return text_table(
             f"Pareto of {self.dimension} ({self.total})",
             [self.dimension, "count", "share", "cumulative"],
             rows,
@@ -224,7 +227,7 @@ class MilestoneDurations:
 
 
 @attrs.frozen
-class Durations(_Figure):
+class Durations(Figure):
     """Durations from receipt to ``acknowledgement``, ``decision`` (the first) and ``closure``.
 
     Closure counts complaints closed and not withdrawn, at their latest closure.
@@ -243,7 +246,7 @@ class Durations(_Figure):
             for basis, s in (("calendar", r.calendar), ("business", r.business)):
                 if s is not None:
                     rows.append([r.milestone, basis, s.count, s.median, s.p90, s.mean])
-        return _table(
+        return text_table(
             "Time from receipt", ["milestone", "time", "count", "median", "p90", "mean"], rows
         )
 
@@ -268,7 +271,7 @@ class SlaMilestone:
 
 
 @attrs.frozen
-class SlaCompliance(_Figure):
+class SlaCompliance(Figure):
     """SLA compliance per milestone, judged at ``as_of``."""
 
     as_of: datetime
@@ -293,11 +296,11 @@ class SlaCompliance(_Figure):
             for r in self.rows
         ]
         headers = ["milestone", "on time", "late", "overdue", "within", "on-time rate", "overdue"]
-        return _table(f"SLA compliance at {self.as_of.isoformat()}", headers, rows)
+        return text_table(f"SLA compliance at {self.as_of.isoformat()}", headers, rows)
 
 
 @attrs.frozen
-class OutcomeRates(_Figure):
+class OutcomeRates(Figure):
     """Outcome, reopen, withdrawal and escalation rates.
 
     Outcomes (of the latest decision) are over ``decided`` complaints; reopened is over the
@@ -326,7 +329,7 @@ class OutcomeRates(_Figure):
             "internal_review",
             "external_dispute",
         )
-        return _table(
+        return text_table(
             f"Rates ({self.total} complaints, {self.decided} decided)",
             ["figure", "rate"],
             [[n, getattr(self, n)] for n in names],
@@ -334,7 +337,7 @@ class OutcomeRates(_Figure):
 
 
 @attrs.frozen
-class SatisfactionFigures(_Figure):
+class SatisfactionFigures(Figure):
     """Satisfaction with the handling (8.3) of complaints closed at least once.
 
     ``distribution[i]`` counts score ``i + 1``; ``responses`` is surveyed over closed.
@@ -348,7 +351,7 @@ class SatisfactionFigures(_Figure):
         """The distribution and mean as a table."""
         rows = [[str(i + 1), n] for i, n in enumerate(self.distribution)]
         rows += [["mean", self.mean], ["response rate", self.responses]]
-        return _table("Satisfaction", ["score", "count"], rows)
+        return text_table("Satisfaction", ["score", "count"], rows)
 
 
 @attrs.frozen
@@ -363,12 +366,12 @@ class AgeBucket:
     def label(self) -> str:
         """``"5d-10d"`` or ``"≥ 40d"``."""
         if self.high is None:
-            return f"≥ {_format_duration(self.low)}"
-        return f"{_format_duration(self.low)}-{_format_duration(self.high)}"
+            return f"≥ {format_duration(self.low)}"
+        return f"{format_duration(self.low)}-{format_duration(self.high)}"
 
 
 @attrs.frozen
-class Backlog(_Figure):
+class Backlog(Figure):
     """Complaints open at ``at`` (received by then, not closed by then), by age."""
 
     at: datetime
@@ -380,7 +383,9 @@ class Backlog(_Figure):
         """The ageing buckets as a table."""
         rows: list[list[object]] = [[b.label, b.count] for b in self.buckets]
         rows.append(["oldest", self.oldest])
-        return _table(f"Backlog at {self.at.isoformat()}: {self.open} open", ["age", "count"], rows)
+        return text_table(
+            f"Backlog at {self.at.isoformat()}: {self.open} open", ["age", "count"], rows
+        )
 
 
 @attrs.frozen
@@ -392,7 +397,7 @@ class RepeatComplainant:
 
 
 @attrs.frozen
-class RepeatComplainants(_Figure):
+class RepeatComplainants(Figure):
     """Complainants with more than one complaint, counted by ``complainant_id``.
 
     ``repeat`` is repeat complainants over complainants; ``complaints`` is complaints from repeat
@@ -411,7 +416,7 @@ class RepeatComplainants(_Figure):
             ["complaints from them", self.complaints],
         ]
         rows += [[f"  {r.complainant_id}", r.count] for r in self.top]
-        return _table(f"Repeat complainants ({self.complainants})", ["figure", "value"], rows)
+        return text_table(f"Repeat complainants ({self.complainants})", ["figure", "value"], rows)
 
 
 @attrs.frozen
@@ -430,7 +435,7 @@ class RecurringIssue:
 
 
 @attrs.frozen
-class RecurringIssues(_Figure):
+class RecurringIssues(Figure):
     """Recurring or systemic issues in ``period`` against ``baseline_periods`` earlier periods.
 
     The rule: a combination of ``dimensions`` values is flagged when its count ``c`` in the period
@@ -453,7 +458,7 @@ class RecurringIssues(_Figure):
             [*i.keys, i.count, i.baseline_mean, f"{i.p_value:.2g}", len(i.complaint_ids)]
             for i in self.issues
         ]
-        return _table(
+        return text_table(
             f"Recurring issues (Poisson, alpha {self.alpha}, {self.baseline_periods} periods)",
             [*self.dimensions, "count", "baseline", "p", "complaints"],
             rows,
@@ -484,7 +489,7 @@ class RemedyGroup:
 
 
 @attrs.frozen
-class RemedyConsistency(_Figure):
+class RemedyConsistency(Figure):
     """Groups whose remedies diverge, least consistent first; see :meth:`Analysis.remedies`."""
 
     groups: tuple[RemedyGroup, ...]
@@ -495,13 +500,13 @@ class RemedyConsistency(_Figure):
         for g in self.groups:
             for s in g.remedy_sets:
                 rows.append([g.category, g.outcome, g.consistency, s.remedies, s.count])
-        return _table(
+        return text_table(
             "Remedy consistency", ["category", "outcome", "consistency", "remedies", "count"], rows
         )
 
 
 @attrs.frozen
-class KpiReport(_Figure):
+class KpiReport(Figure):
     """The monitoring figures (8.4) of one selection, computed in one pass."""
 
     as_of: datetime

@@ -25,7 +25,7 @@ import attrs
 from iso10002.errors import ConfigurationError, describe
 
 from .engine import MILESTONES, Analysis
-from .figures import KpiReport, Rate, _Figure, _format_duration, _table
+from .figures import Figure, KpiReport, Rate, format_duration, text_table
 
 __all__ = ["Objective", "ObjectiveResult", "Objectives", "ObjectivesReport", "Verdict"]
 
@@ -189,14 +189,14 @@ def _show(value: float | timedelta | None, figure: str) -> str:
     if value is None:
         return "-"
     if isinstance(value, timedelta):
-        return _format_duration(value)
+        return format_duration(value)
     if figure.startswith(("rates.", "sla.", "repeat.")) or figure == "satisfaction.responses":
         return f"{value * 100:.1f} %"
     return f"{value:.3g}"
 
 
 @attrs.frozen
-class ObjectivesReport(_Figure):
+class ObjectivesReport(Figure):
     """The objectives evaluated for one selection (``period_start`` to ``period_end``)."""
 
     as_of: datetime
@@ -221,7 +221,7 @@ class ObjectivesReport(_Figure):
             ]
             for r in self.results
         ]
-        return _table("Objectives", ["objective", "figure", "target", "verdict"], rows)
+        return text_table("Objectives", ["objective", "figure", "target", "verdict"], rows)
 
 
 def _objective_tuple(value: Iterable[Objective]) -> tuple[Objective, ...]:

@@ -26,7 +26,11 @@ __all__ = [
     "Filters",
     "Period",
     "bucket_start",
+    "check_dimension",
+    "check_granularity",
+    "check_instant",
     "dimension_values",
+    "next_bucket",
 ]
 
 DIMENSIONS: Final = (
@@ -51,7 +55,7 @@ GRANULARITIES: Final = ("day", "week", "month", "quarter")
 """The period buckets volumes can be counted by."""
 
 
-def _check_dimension(name: str, value: object, *, what: str) -> str:
+def check_dimension(name: str, value: object, *, what: str) -> str:
     """*value* if it names a dimension, else a :class:`ValidationError` at *name*."""
     if not isinstance(value, str) or value not in DIMENSIONS:
         raise ValidationError(
@@ -61,7 +65,7 @@ def _check_dimension(name: str, value: object, *, what: str) -> str:
     return value
 
 
-def _check_granularity(name: str, value: object, *, what: str) -> str:
+def check_granularity(name: str, value: object, *, what: str) -> str:
     """*value* if it names a granularity, else a :class:`ValidationError` at *name*."""
     if not isinstance(value, str) or value not in GRANULARITIES:
         raise ValidationError(
@@ -71,7 +75,7 @@ def _check_granularity(name: str, value: object, *, what: str) -> str:
     return value
 
 
-def _check_instant(name: str, value: object, *, what: str) -> datetime:
+def check_instant(name: str, value: object, *, what: str) -> datetime:
     """*value* in UTC if it is an aware datetime, else a :class:`ValidationError` at *name*."""
     if not isinstance(value, datetime):
         raise ValidationError(
@@ -195,11 +199,11 @@ def bucket_start(at: datetime, granularity: str) -> date:
         return day.replace(day=1)
     if granularity == "quarter":
         return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-    _check_granularity("every", granularity, what="bucket_start")
+    check_granularity("every", granularity, what="bucket_start")
     raise AssertionError  # pragma: no cover
 
 
-def _next_bucket(start: date, granularity: str) -> date:
+def next_bucket(start: date, granularity: str) -> date:
     """The first day of the bucket after the one starting on *start*."""
     if granularity == "day":
         return start + timedelta(days=1)
@@ -239,7 +243,7 @@ def dimension_values(complaint: Complaint, dimension: str) -> tuple[str | None, 
         decision = complaint.decision
         found = () if decision is None else set(decision.remedies)
     else:
-        _check_dimension("dimension", dimension, what="dimension_values")
+        check_dimension("dimension", dimension, what="dimension_values")
         raise AssertionError  # pragma: no cover
     values = tuple(sorted(found))
     return values if values else (None,)
