@@ -303,7 +303,7 @@ def measured(a: Analysis) -> dict[str, Any]:
 
 @settings(
     # The CI profile's 500 examples per backend would take minutes; 200 each is the agreed floor.
-    max_examples=min(settings.default.max_examples, 200),
+    max_examples=min(settings().max_examples, 200),
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
