@@ -58,6 +58,7 @@ __all__ = [
     "FindingsRecorded",
     "NoteAdded",
     "PersonalDataErased",
+    "Recorder",
     "SatisfactionRecorded",
     "SlaBreached",
     "SlaClockPaused",
@@ -676,3 +677,31 @@ def replay(events: Iterable[Event], complaint: Complaint | None = None) -> Compl
     if current is None:
         raise ValidationError([("events", "no events to replay")], what="event history")
     return current
+
+
+class Recorder:
+    """Records the next events of one complaint, each applied as it is recorded.
+
+    Every event gets the next sequence number, *actor* and, unless told otherwise, the instant
+    *at*; :attr:`complaint` is the complaint after the events recorded so far.
+    """
+
+    __slots__ = ("actor", "at", "complaint", "events")
+
+    def __init__(self, complaint: Complaint, *, actor: str, at: datetime) -> None:
+        self.complaint = complaint
+        self.actor = actor
+        self.at = at
+        self.events: list[Event] = []
+
+    def record(self, event_type: type[Event], *, at: datetime | None = None, **fields: Any) -> None:
+        """Record an *event_type* event with *fields* (at *at*, default the recorder's)."""
+        event = event_type(
+            complaint_id=self.complaint.id,
+            sequence=self.complaint.version + 1,
+            occurred_at=self.at if at is None else at,
+            actor=self.actor,
+            **fields,
+        )
+        self.complaint = apply(self.complaint, event)
+        self.events.append(event)
