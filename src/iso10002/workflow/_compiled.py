@@ -220,32 +220,30 @@ def _check_event(
     elif t.target is None:
         found.add(DefinitionError, path, "an internal transition (no target) must name an event")
     what = f"event {t.event}" if t.event is not None else "a transition without an event"
+    step = event_cls is ev.WorkflowStepRecorded
     for k, key in enumerate(t.required):
-        if event_cls is not None and key not in fields:
-            found.add(DefinitionError, f"{path}.required[{k}]", f"{what} has no field {key!r}")
+        where = f"{path}.required[{k}]"
+        if step and key == "transition":
+            found.add(DefinitionError, where, _STEP_NAME)
+        elif event_cls is not None and key not in fields:
+            found.add(DefinitionError, where, f"{what} has no field {key!r}")
         elif t.event is None:
-            found.add(DefinitionError, f"{path}.required[{k}]", f"{what} takes no data")
-    fixed: dict[str, Any] = {}
-    if event_cls is ev.WorkflowStepRecorded:
-        # The step's name is the transition's: set here, never given.
-        fixed["transition"] = t.name
-        for k, key in enumerate(t.required):
-            if key == "transition":
-                found.add(DefinitionError, f"{path}.required[{k}]", _STEP_NAME)
+            found.add(DefinitionError, where, f"{what} takes no data")
+    # A step's name is the transition's: set here, never given.
+    fixed: dict[str, Any] = {"transition": t.name} if step else {}
     for key, raw in t.fixed.items():
         where = f"{path}.fixed.{key}"
-        if key == "transition" and event_cls is ev.WorkflowStepRecorded:
+        if step and key == "transition":
             found.add(DefinitionError, where, _STEP_NAME)
         elif key in t.required:
             found.add(DefinitionError, where, "a field cannot be both required and fixed")
-        elif event_cls is None or key not in fields:
-            if t.event is None or event_cls is not None:
-                found.add(DefinitionError, where, f"{what} has no field {key!r}")
-        else:
+        elif event_cls is not None and key in fields:
             try:
                 fixed[key] = _fixed_value(fields[key], raw, where)
             except DefinitionError as exc:
                 found.extend(exc)
+        elif t.event is None or event_cls is not None:
+            found.add(DefinitionError, where, f"{what} has no field {key!r}")
     return event_cls, fixed
 
 
