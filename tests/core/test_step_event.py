@@ -17,7 +17,7 @@ from iso10002 import events as ev
 from iso10002.backends import _sql as q
 from iso10002.backends import open_repository
 from iso10002.errors import ValidationError
-from iso10002.model import Channel, ComplaintDetails
+from iso10002.model import ERASED, Channel, ComplaintDetails
 from iso10002.serialization import dump, load
 from iso10002.testing.contract import advance, new_complaint
 
@@ -168,3 +168,17 @@ def test_every_backend_stores_steps(url: str) -> None:
         repo.save(later, expected_version=1, events=[recorded])
         assert repo.events("c-1")[-1] == recorded
         assert repo.get("c-1") == later
+
+
+def test_erasure_erases_the_strings_of_a_step_and_keeps_the_rest() -> None:
+    event = step(opinion="Mr Reed is owed a refund", liable=True, hours=1.5, note=None)
+    erased = ev.redacted_event(event)
+    assert isinstance(erased, ev.WorkflowStepRecorded)
+    assert erased.data == {"opinion": ERASED, "liable": True, "hours": 1.5, "note": None}
+    assert erased.transition == "legal_approve"
+    assert ev.redacted_event(step(liable=True)) == step(liable=True)
+
+
+def test_step_strings_are_valid_unicode() -> None:
+    with pytest.raises(ValidationError, match="surrogate"):
+        step(opinion="bad \ud800")
