@@ -100,8 +100,9 @@ class Transition:
     non-terminal state (they may overlap). ``target=None`` makes an *internal* action: it records
     its event but keeps the state.
     ``event`` names the domain event class (in :data:`iso10002.events.EVENT_TYPES`) built from the
-    data given to :func:`~iso10002.workflow.fire`; ``required`` lists event fields the caller must
-    give (even optional ones), ``fixed`` sets event fields the caller may not give, ``roles``
+    data given to :func:`~iso10002.workflow.fire` (a ``WorkflowStepRecorded`` gets the
+    transition's name, the caller gives its ``data``); ``required`` lists event fields the caller
+    must give (even optional ones), ``fixed`` sets event fields the caller may not give, ``roles``
     lists the roles allowed to fire it (empty: anyone), and ``guards`` the checks it must pass.
     """
 
