@@ -161,6 +161,19 @@ _DUPLICATES = {
 }
 
 
+def _reason(exc: psycopg.Error) -> str:
+    """Why the server or libpq refused: the server's message, or (for a connection that could
+    not be made, which has none) what libpq said, e.g. ``Connection refused``."""
+    primary = exc.diag.message_primary
+    if primary:
+        return primary
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return "no reason given"
+    reason = lines[0].rsplit(" failed: ", 1)[-1]
+    return reason[:300]
+
+
 @contextmanager
 def _translated() -> Iterator[None]:
     """Turn driver errors into the library's errors (never quoting stored values)."""
@@ -174,7 +187,7 @@ def _translated() -> Iterator[None]:
     except psycopg.Error as exc:
         state = exc.sqlstate or "no SQLSTATE"
         raise StorageError(
-            f"PostgreSQL failed ({type(exc).__name__}, {state}): {exc.diag.message_primary or ''}"
+            f"PostgreSQL failed ({type(exc).__name__}, {state}): {_reason(exc)}"
         ) from exc
     except UnicodeEncodeError as exc:
         c.scrub(exc)  # it stays reachable as the new error's __context__
