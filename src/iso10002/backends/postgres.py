@@ -45,6 +45,7 @@ from iso10002.ports import (
 
 from . import _common as c
 from . import _sql as q
+from ._sql_log import SqlDeliveryLog
 
 try:
     import psycopg
@@ -760,7 +761,7 @@ class PostgresRepository:
         return f"PostgresRepository(schema={self._schema!r})"
 
 
-class PostgresDeliveryLog(q.SqlDeliveryLog):
+class PostgresDeliveryLog(SqlDeliveryLog):
     """The delivery log of a :class:`PostgresRepository`, reached as its ``deliveries``."""
 
     def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:

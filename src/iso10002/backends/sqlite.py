@@ -43,6 +43,7 @@ from iso10002.ports import (
 
 from . import _common as c
 from . import _sql as q
+from ._sql_log import SqlDeliveryLog
 
 __all__ = ["SCHEMA_VERSION", "SqliteDeliveryLog", "SqliteRepository"]
 
@@ -665,7 +666,7 @@ class SqliteRepository:
         return f"SqliteRepository({self._path!r})"
 
 
-class SqliteDeliveryLog(q.SqlDeliveryLog):
+class SqliteDeliveryLog(SqlDeliveryLog):
     """The delivery log of a :class:`SqliteRepository`, reached as its ``deliveries``."""
 
     def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
