@@ -135,7 +135,9 @@ class ComplaintQuery:
     Results are ordered by ``(received_at, id)``. ``received_from`` is inclusive and
     ``received_until`` exclusive; ``next_sla_before`` keeps complaints whose next SLA instant
     (:attr:`Complaint.next_sla_at`) is strictly before it; ``category_prefix`` is a plain string
-    prefix of the category code (``"billing."`` selects the children of ``billing``). ``cursor``
+    prefix of the category code (``"billing."`` selects the children of ``billing``);
+    ``source`` and ``external_id`` match the complaint's
+    :class:`~iso10002.model.ExternalReference` (a complaint without one matches neither). ``cursor``
     is :attr:`Page.next_cursor` of the previous page; ``limit`` is the page size.
     """
 
@@ -157,6 +159,8 @@ class ComplaintQuery:
     )
     breached: bool | None = attrs.field(default=None, validator=_optional(v.bool_))
     complainant_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    source: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    external_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
     cursor: str | None = attrs.field(default=None, validator=_check_cursor)
     limit: int = attrs.field(default=100, validator=v.int_range(1, 10_000))
 
@@ -190,6 +194,14 @@ class ComplaintQuery:
                 return False
         if self.breached is not None and complaint.breached is not self.breached:
             return False
+        if self.source is not None or self.external_id is not None:
+            ref = complaint.details.external_reference
+            if ref is None:
+                return False
+            if self.source is not None and ref.source != self.source:
+                return False
+            if self.external_id is not None and ref.id != self.external_id:
+                return False
         return self.complainant_id is None or complaint.complainant_id == self.complainant_id
 
 
