@@ -52,6 +52,7 @@ __all__ = [
     "ComplaintClassified",
     "ComplaintClosed",
     "ComplaintEscalated",
+    "ComplaintImported",
     "ComplaintReceived",
     "ComplaintReopened",
     "ComplaintWithdrawn",
@@ -245,6 +246,25 @@ class PersonalDataErased(Event):
 
 
 @attrs.frozen(kw_only=True)
+class ComplaintImported(Event):
+    """Events ``first_sequence`` up to this one's predecessor were imported from *source*.
+
+    They record what happened before the complaint came into this system, at their own
+    instants; the outbox derives no notification from them.
+    """
+
+    source: str = attrs.field(validator=v.identifier)
+    first_sequence: int = attrs.field(validator=v.int_range(1))
+
+    def covers(self, event: Event) -> bool:
+        """Whether *event* (of the same complaint) is one of the imported events."""
+        return (
+            event.complaint_id == self.complaint_id
+            and self.first_sequence <= event.sequence < self.sequence
+        )
+
+
+@attrs.frozen(kw_only=True)
 class _ClockEvent(Event):
     """Fields of every event about one SLA clock."""
 
@@ -326,6 +346,7 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
         ComplaintReopened,
         SatisfactionRecorded,
         PersonalDataErased,
+        ComplaintImported,
         SlaClockStarted,
         SlaClockPaused,
         SlaClockResumed,
@@ -528,6 +549,13 @@ def _satisfaction(c: Complaint, e: SatisfactionRecorded) -> Mapping[str, Any]:
 @_applies(PersonalDataErased)
 def _erased(c: Complaint, e: PersonalDataErased) -> Mapping[str, Any]:
     return {"personal_data_erased": True}
+
+
+@_applies(ComplaintImported)
+def _imported(c: Complaint, e: ComplaintImported) -> Mapping[str, Any]:
+    if e.first_sequence >= e.sequence:
+        raise _refuse(e, "covers no event: first_sequence must be below its own sequence")
+    return {}
 
 
 @_applies(SlaClockStarted)
