@@ -71,15 +71,19 @@ class HistoryBuilder:
     def _check(self, record: Record, as_of: datetime) -> list[Problem]:
         problems = []
         received = record.received_at
+        closing = self._closing(record)
         for name in ("acknowledged_at", "decided_at", "closed_at", "due_at"):
             at = getattr(record, name)
+            if name == "closed_at" and closing is None:
+                continue  # an open complaint's closing date is not used
             if at is not None and at < received:
                 problems.append(Problem(name, "is before received_at"))
         for name in ("received_at", "acknowledged_at", "decided_at", "closed_at"):
             at = getattr(record, name)
+            if name == "closed_at" and closing is None:
+                continue
             if at is not None and at > as_of:
                 problems.append(Problem(name, "is after the import's as-of instant"))
-        closing = self._closing(record)
         if closing is not None and record.closed_at is None:
             problems.append(Problem("closed_at", f"the status is {closing} but no date is given"))
         if (
