@@ -43,7 +43,7 @@ def complaints(
 
 
 def _line(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
+    return json.dumps(document, ensure_ascii=True, separators=(",", ":"), sort_keys=True) + "\n"
 
 
 def export_jsonl(
