@@ -7,7 +7,7 @@ import io
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iso10002 import events as ev
@@ -44,7 +44,7 @@ def _export(storage: Storage) -> str:
 @pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
 @settings(max_examples=15)
 @given(histories=st.lists(event_histories(max_events=12), min_size=1, max_size=4))
-def test_export_restore_export_is_identical(url: str, histories: list) -> None:
+def test_export_restore_export_is_identical(url: str, histories: list[list[ev.Event]]) -> None:
     source = open_repository("memory://")
     for history in _distinct(histories):
         source.add(ev.replay(history), events=history)
@@ -63,11 +63,11 @@ def test_export_restore_export_is_identical(url: str, histories: list) -> None:
 
 
 CFPB = (
-    "Date received,Issue,Submitted via,Date sent to company,Company response to consumer,"
-    "Complaint ID\r\n"
-    "2023-01-03,Billing,Web,2023-01-04,Closed with explanation,1\r\n"
-    "2023-01-05,Fees,Phone,2023-01-06,In progress,2\r\n"
-).encode()
+    b"Date received,Issue,Submitted via,Date sent to company,Company response to consumer,"
+    b"Complaint ID\r\n"
+    b"2023-01-03,Billing,Web,2023-01-04,Closed with explanation,1\r\n"
+    b"2023-01-05,Fees,Phone,2023-01-06,In progress,2\r\n"
+)
 
 
 def test_imported_complaints_round_trip_on_every_backend(storage: Storage) -> None:

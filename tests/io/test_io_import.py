@@ -9,7 +9,15 @@ import pytest
 
 from iso10002 import events as ev
 from iso10002.errors import ConfigurationError
-from iso10002.io import ImportMapping, Importer, complaint_id_for, preset, read_csv, read_jsonl
+from iso10002.io import (
+    Importer,
+    ImportMapping,
+    ImportReport,
+    complaint_id_for,
+    preset,
+    read_csv,
+    read_jsonl,
+)
 from iso10002.model import Channel, ExternalReference, Outcome
 from iso10002.notify import RecordingNotifier
 from iso10002.ports import ComplaintQuery, Storage
@@ -74,7 +82,9 @@ def _cfpb_row(**values: str) -> list[str]:
     return [base[h] for h in CFPB_HEADER]
 
 
-def _run(storage: Storage, data: bytes, mapping: ImportMapping, **options: object) -> tuple:
+def _run(
+    storage: Storage, data: bytes, mapping: ImportMapping, **options: object
+) -> tuple[ImportReport, str]:
     importer = Importer(storage, mapping, as_of=AS_OF, **options)  # type: ignore[arg-type]
     rejects = io.StringIO()
     report = importer.run(read_csv(io.BytesIO(data)), rejects=rejects)
@@ -113,14 +123,18 @@ def test_cfpb_import_counts_every_row_and_rejects_with_every_problem(
     report, rejects = _run(storage, CFPB_FILE, preset("cfpb"), sla=planner)
     assert (report.rows, report.imported, report.updated, report.rejected) == (5, 2, 0, 3)
     assert report.rows == report.imported + report.updated + report.unchanged + report.rejected
-    assert rejects.splitlines() == [
-        "line,column,problem",
-        "5,Date received,not a date-time in the format '%Y-%m-%d'",
-        "6,Issue,required, but blank",
-        "6,Submitted via,\"'Pigeon' is not a channel; map it to one of: web, email, phone, "
-        'letter, in_person, chat, social_media, third_party, other"',
-        "7,Complaint ID,\"required, but blank\"".replace('"', ""),
-    ] or rejects  # the multi-line narrative (lines 2-3) counts as one row starting at line 2
+    assert (
+        rejects.splitlines()
+        == [
+            "line,column,problem",
+            "5,Date received,not a date-time in the format '%Y-%m-%d'",
+            "6,Issue,required, but blank",
+            "6,Submitted via,\"'Pigeon' is not a channel; map it to one of: web, email, phone, "
+            'letter, in_person, chat, social_media, third_party, other"',
+            '7,Complaint ID,"required, but blank"'.replace('"', ""),
+        ]
+        or rejects
+    )  # the multi-line narrative (lines 2-3) counts as one row starting at line 2
     assert [r.line for r in report.rejects] == [5, 6, 7]
     assert "charged" not in rejects  # no source text in the rejects
 
@@ -150,7 +164,8 @@ def test_cfpb_records_facts_at_their_own_instants(storage: Storage, planner: Pol
     for clock in open_one.clocks:
         assert clock.breached_at == clock.due_at
     breaches = [e for e in storage.events(open_one.id) if isinstance(e, ev.SlaBreached)]
-    assert sorted(e.occurred_at for e in breaches) == sorted(c.due_at for c in open_one.clocks)  # type: ignore[misc]
+    dues = sorted(c.due_at for c in open_one.clocks if c.due_at is not None)
+    assert sorted(e.occurred_at for e in breaches) == dues
     history = storage.events(open_one.id)
     assert isinstance(history[-1], ev.ComplaintImported)
     assert history[-1].first_sequence == 1
@@ -183,8 +198,8 @@ def test_day_first_dates_when_the_user_says_so(memory: Storage) -> None:
 def test_reimport_is_idempotent_and_updates_what_the_source_moved_on(
     storage: Storage, planner: PolicyPlanner
 ) -> None:
-    first, _ = _run(storage, CFPB_FILE, preset("cfpb"), sla=planner)
-    again, rejects = _run(storage, CFPB_FILE, preset("cfpb"), sla=planner)
+    _run(storage, CFPB_FILE, preset("cfpb"), sla=planner)
+    again, _ = _run(storage, CFPB_FILE, preset("cfpb"), sla=planner)
     assert (again.imported, again.updated, again.unchanged, again.rejected) == (0, 0, 2, 3)
     before = storage.get(complaint_id_for("cfpb", "1002"))
     moved = _csv(
@@ -214,7 +229,7 @@ def test_reimport_is_idempotent_and_updates_what_the_source_moved_on(
 
 
 def test_duplicate_rows_in_one_file_import_once(memory: Storage) -> None:
-    data = _csv(CFPB_HEADER, [_cfpb_row(), _cfpb_row(), _cfpb_row(**{"Issue": "Other"})])
+    data = _csv(CFPB_HEADER, [_cfpb_row(), _cfpb_row(), _cfpb_row(Issue="Other")])
     report, rejects = _run(memory, data, preset("cfpb"))
     assert (report.rows, report.imported, report.unchanged, report.rejected) == (3, 1, 1, 1)
     assert "differs from the facts imported before" in rejects
@@ -245,13 +260,13 @@ def test_closed_history_sends_nothing_and_tick_adds_nothing(
         for clock in complaint.clocks:
             assert clock.breached_at in (None, clock.due_at)  # breached at the due instant
     assert any(c.clock("final_response").breached_at for c in late)  # type: ignore[union-attr]
-    sent = RecordingNotifier()
-    service = ComplaintsHandling(storage, sla=planner, notifier=sent)
+    outbox = RecordingNotifier()
+    service = ComplaintsHandling(storage, sla=planner, notifier=outbox)
     assert service.tick(AS_OF + timedelta(days=400)).warnings == 0
     assert service.tick(AS_OF + timedelta(days=400)).breaches == 0
     report_ = service.dispatch()
     assert report_.collected == 0
-    assert sent.sent == []
+    assert outbox.sent == []
 
 
 def test_open_imported_complaints_continue_live(memory: Storage, planner: PolicyPlanner) -> None:
@@ -340,9 +355,19 @@ def test_generic_mapping_jsonl_and_taxonomy_check(memory: Storage) -> None:
             "closed_at": "2023-05-02T10:00:00+01:00",
             "tags": "a;b",
         },
-        {"external_id": "2", "received_at": "2023-05-01T10:00:00", "subject": "s", "description": "d"},
-        {"external_id": "3", "received_at": "2023-05-01T10:00:00Z", "subject": "s",
-         "description": "d", "category": "no.such.code"},
+        {
+            "external_id": "2",
+            "received_at": "2023-05-01T10:00:00",
+            "subject": "s",
+            "description": "d",
+        },
+        {
+            "external_id": "3",
+            "received_at": "2023-05-01T10:00:00Z",
+            "subject": "s",
+            "description": "d",
+            "category": "no.such.code",
+        },
         "not an object",
     ]
     import json
@@ -365,8 +390,10 @@ def test_generic_mapping_jsonl_and_taxonomy_check(memory: Storage) -> None:
 
 def test_non_utf8_bytes_reject_the_row_naming_the_line(memory: Storage) -> None:
     data = _csv(CFPB_HEADER, [_cfpb_row(), _cfpb_row(**{"Complaint ID": "2"})])
-    bad = data.replace(b"Example Bank,NY,10001,,N/A,Web,2023-01-04,Closed with explanation,Yes,N/A,2",
-                       b"Exampl\xe9 Bank,NY,10001,,N/A,Web,2023-01-04,Closed with explanation,Yes,N/A,2")
+    bad = data.replace(
+        b"Example Bank,NY,10001,,N/A,Web,2023-01-04,Closed with explanation,Yes,N/A,2",
+        b"Exampl\xe9 Bank,NY,10001,,N/A,Web,2023-01-04,Closed with explanation,Yes,N/A,2",
+    )
     assert bad != data
     report, rejects = _run(memory, bad, preset("cfpb"))
     assert (report.imported, report.rejected) == (1, 1)
@@ -388,7 +415,10 @@ def test_mappings_load_from_toml_and_name_bad_keys() -> None:
         external_id = "Case"
         subject = "Title"
         description = "Body"
-        received_at = { columns = ["Opened"], format = "%d.%m.%Y %H:%M", timezone = "Europe/Berlin" }
+        [fields.received_at]
+        columns = ["Opened"]
+        format = "%d.%m.%Y %H:%M"
+        timezone = "Europe/Berlin"
         """
     )
     assert mapping.prefix == "CRM-"

@@ -170,11 +170,9 @@ def restore(
         writer.writerow(["line", "column", "problem"])
     for row in read_jsonl(stream):
         counts["rows"] += 1
-        found = list(row.problems) if row.problems else _document(row.values)
-        if not isinstance(found, list):
-            complaint, events, complainant = found
-            found = _restore_one(storage, complaint, events, complainant, counts)
-        if isinstance(found, list):
+        read = list(row.problems) if row.problems else _document(row.values)
+        found = read if isinstance(read, list) else _restore_one(storage, *read, counts=counts)
+        if found is not None:
             counts["rejected"] += 1
             if len(kept) < 1000:
                 kept.append(Reject(row.line, tuple(found)))
@@ -193,6 +191,7 @@ def _restore_one(
     complaint: Complaint,
     events: list[ev.Event],
     complainant: Any,
+    *,
     counts: dict[str, int],
 ) -> list[Problem] | None:
     try:

@@ -235,10 +235,10 @@ class _History:
                 and (clock.due_at <= until if inclusive else clock.due_at < until)
             ):
                 due.append((clock.due_at, 1, clock.milestone, None))
-        for instant, kind, milestone, threshold in sorted(due, key=lambda d: d[:3]):
+        for instant, _, milestone, level in sorted(due, key=lambda d: d[:3]):
             at = max(instant, self.last_at)
-            if kind == 0:
-                self.emit(ev.SlaWarningReached, at, milestone=milestone, threshold=threshold)
+            if level is not None:
+                self.emit(ev.SlaWarningReached, at, milestone=milestone, threshold=level)
             else:
                 self.emit(ev.SlaBreached, at, milestone=milestone)
 
