@@ -32,7 +32,7 @@ from iso10002.errors import (
     StorageError,
     ValidationError,
 )
-from iso10002.model import Complainant, Complaint
+from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import ComplaintQuery, NewComplaint, Page, StoredEvent, Update
 from iso10002.serialization import dump, load
 
@@ -98,12 +98,17 @@ class JsonLinesRepository:
             raise StorageError(f"could not write the journal: {exc.strerror}") from exc
         self._apply(entry)
 
-    def _rewrite(self, without: str) -> None:
-        """Replace the journal by one entry holding the current state minus one complainant."""
+    def _rewrite(
+        self,
+        complainants: list[Complainant],
+        log: list[ev.Event],
+        complaints: list[Complaint],
+    ) -> None:
+        """Replace the journal by one entry holding exactly this state."""
         entry = {
-            "complainants": [dump(p) for p in self._complainants.values() if p.id != without],
-            "events": [dump(e) for e in self._log],
-            "complaints": [dump(c) for c in self._complaints.values()],
+            "complainants": [dump(p) for p in complainants],
+            "events": [dump(e) for e in log],
+            "complaints": [dump(c) for c in complaints],
         }
         line = json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n"
         handle, temporary = tempfile.mkstemp(dir=self._path.parent, suffix=".tmp")
@@ -197,14 +202,24 @@ class JsonLinesRepository:
                 )
 
     def erase_personal_data(self, complainant_id: str) -> bool:
-        """Delete the complainant record, from memory and from the file."""
+        """Delete the complainant record and erase the free text of their complaints and
+        events, in memory and in the file (rewritten without them)."""
         with self._lock:
             self._check_open()
-            if complainant_id not in self._complainants:
+            theirs = {c.id for c in self._complaints.values() if c.complainant_id == complainant_id}
+            if complainant_id not in self._complainants and not theirs:
                 return False
-            self._rewrite(without=complainant_id)
-            del self._complainants[complainant_id]
-            return True
+            complaints = {
+                cid: redacted(c) if cid in theirs else c for cid, c in self._complaints.items()
+            }
+            log = [ev.redacted_event(e) if e.complaint_id in theirs else e for e in self._log]
+            people = [p for p in self._complainants.values() if p.id != complainant_id]
+            self._rewrite(people, log, list(complaints.values()))
+            self._complaints, self._log = complaints, log
+            self._events = {}
+            for event in log:
+                self._events.setdefault(event.complaint_id, []).append(event)
+            return self._complainants.pop(complainant_id, None) is not None
 
     # --- reads ----------------------------------------------------------------------------------
 

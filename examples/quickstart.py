@@ -11,14 +11,24 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from iso10002 import Assessment, Breadth, Complaint, Complexity, Outcome, Priority, Safety
-from iso10002.backends import open_repository
+from iso10002 import (
+    Actor,
+    Assessment,
+    Breadth,
+    BusinessCalendar,
+    Complaint,
+    ComplaintsHandling,
+    Complexity,
+    Outcome,
+    PolicyPlanner,
+    Priority,
+    Safety,
+    SlaPolicy,
+    open_repository,
+)
 from iso10002.notify import RecordingNotifier
-from iso10002.service import ComplaintsHandling, PolicyPlanner
-from iso10002.sla import BusinessCalendar, SlaPolicy
 from iso10002.taxonomy import default_taxonomy
 from iso10002.testing.fakes import FakeClock
-from iso10002.workflow import Actor
 
 CALENDAR = BusinessCalendar.from_dict(
     {
@@ -138,7 +148,7 @@ def main(path: Path) -> Complaint:
         complaint = service.close(complaint.id, actor=HANDLER)
         complaint = service.record_satisfaction(complaint.id, actor=HANDLER, score=5)
         show(service, sent, complaint)
-        status = service.status_for_complainant(complaint.reference)
+        status = service.status_by_reference(complaint.reference)
         print(f"\nThe complainant sees: {status.stage} (closed: {status.closed})")
         print(f"Events recorded: {len(storage.events(complaint.id))}")
         return complaint

@@ -1,11 +1,16 @@
 """iso10002: the ISO 10002 complaints-handling process as importable Python.
 
-The names below are the stable public API; subpackages (``iso10002.sla``, ``iso10002.workflow``,
-``iso10002.taxonomy``, ``iso10002.backends``, ``iso10002.testing``) export their own.
+The names below are the stable public API, and what a first program needs comes from here::
+
+    from iso10002 import ComplaintsHandling, Outcome, open_repository
+
+Subpackages (``iso10002.sla``, ``iso10002.workflow``, ``iso10002.taxonomy``,
+``iso10002.backends``, ``iso10002.notify``, ``iso10002.testing``) export their own.
 """
 
 from __future__ import annotations
 
+from .backends import open_repository
 from .errors import (
     AdapterError,
     ComplaintNotFound,
@@ -26,6 +31,7 @@ from .errors import (
 )
 from .events import EVENT_TYPES, Event, apply, replay
 from .model import (
+    ERASED,
     Assessment,
     Attachment,
     Breadth,
@@ -43,6 +49,7 @@ from .model import (
     ExternalReference,
     Finding,
     MilestoneClock,
+    MilestoneStatus,
     Note,
     Outcome,
     Overlay,
@@ -50,17 +57,25 @@ from .model import (
     Reply,
     Safety,
     Satisfaction,
+    redacted,
 )
+from .ports import ComplaintQuery
 from .serialization import dump, load, make_converter, structure, unstructure
+from .service import ComplaintsHandling, PolicyPlanner, RetryPolicy
+from .sla import BusinessCalendar, SlaPolicy
+from .workflow import Actor, WorkflowDefinition
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ERASED",
     "EVENT_TYPES",
+    "Actor",
     "AdapterError",
     "Assessment",
     "Attachment",
     "Breadth",
+    "BusinessCalendar",
     "Channel",
     "Classification",
     "Closure",
@@ -68,6 +83,8 @@ __all__ = [
     "Complaint",
     "ComplaintDetails",
     "ComplaintNotFound",
+    "ComplaintQuery",
+    "ComplaintsHandling",
     "Complexity",
     "ConcurrencyConflict",
     "ConfigurationError",
@@ -85,24 +102,31 @@ __all__ = [
     "IdempotencyConflict",
     "Iso10002Error",
     "MilestoneClock",
+    "MilestoneStatus",
     "NotFoundError",
     "Note",
     "Outcome",
     "Overlay",
+    "PolicyPlanner",
     "Priority",
     "Problem",
     "Reply",
+    "RetryPolicy",
     "Safety",
     "Satisfaction",
+    "SlaPolicy",
     "StorageError",
     "TransitionNotAllowed",
     "ValidationError",
+    "WorkflowDefinition",
     "WorkflowError",
     "__version__",
     "apply",
     "dump",
     "load",
     "make_converter",
+    "open_repository",
+    "redacted",
     "replay",
     "structure",
     "unstructure",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import attrs
 
@@ -18,6 +19,7 @@ __all__ = [
     "bool_",
     "enum_",
     "fail",
+    "has_surrogate",
     "identifier",
     "int_range",
     "optional_text",
@@ -29,7 +31,28 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATES = "must be valid Unicode: no lone surrogates (U+D800 to U+DFFF)"
+
+
+def has_surrogate(value: str) -> bool:
+    """Whether *value* holds a lone surrogate, which no UTF-8 store can hold."""
+    return not value.isascii() and _SURROGATE.search(value) is not None
+
+
+SHORT = 200
+"""The longest a short text (a name, a code, a state) may be."""
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def is_int(value: object) -> TypeGuard[int]:
+    """Whether *value* is an int and not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether *value* is an int or a float and not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def fail(owner: object, attribute: attrs.Attribute[Any], message: str) -> None:
@@ -80,6 +103,8 @@ def text(max_length: int, *, min_length: int = 1) -> Validator:
             fail(owner, attribute, f"too long: {len(value)} characters, at most {max_length}")
         elif min_length and not value.strip():
             fail(owner, attribute, "must not be blank")
+        elif has_surrogate(value):
+            fail(owner, attribute, SURROGATES)
 
     return check
 
@@ -134,7 +159,7 @@ def int_range(low: int, high: int | None = None) -> Validator:
     """An int (not a bool) in ``[low, high]``."""
 
     def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not is_int(value):
             fail(owner, attribute, f"expected an int, got {describe(value)}")
         elif value < low or (high is not None and value > high):
             bound = f"{low} to {high}" if high is not None else f"at least {low}"
@@ -147,7 +172,7 @@ def number_range(low: float, high: float) -> Validator:
     """A finite float or int in ``[low, high]``."""
 
     def check(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
+        if not is_number(value):
             fail(owner, attribute, f"expected a number, got {describe(value)}")
         elif not math.isfinite(value) or not low <= value <= high:
             fail(owner, attribute, f"must be a finite number from {low} to {high}")
@@ -188,6 +213,8 @@ def text_set(max_length: int = 200, *, max_items: int = 1000) -> Validator:
                     attribute,
                     f"every item must be a non-blank str of at most {max_length} characters",
                 )
+            elif has_surrogate(item):
+                fail(owner, attribute, f"every item {SURROGATES}")
 
     return check
 
@@ -208,3 +235,32 @@ def frozen_set(value: Iterable[Any]) -> frozenset[Any]:
     if isinstance(value, (set, list, tuple)):
         return frozenset(value)
     return value  # type: ignore[return-value]
+
+
+def warnings(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A tuple of (threshold in (0, 1), aware instant) pairs."""
+    if not isinstance(value, tuple):
+        fail(owner, attribute, "expected a tuple of (threshold, instant) pairs")
+        return
+    for item in value:
+        if (
+            not isinstance(item, tuple)
+            or len(item) != 2
+            or not isinstance(item[0], float)
+            or not 0.0 < item[0] < 1.0
+            or not isinstance(item[1], datetime)
+            or item[1].utcoffset() is None
+        ):
+            fail(owner, attribute, "each warning must be a (threshold in (0, 1), aware instant)")
+
+
+def utc_warnings(value: object) -> object:
+    """(threshold, instant) pairs with each instant in UTC; anything else unchanged."""
+    if isinstance(value, (list, tuple)):
+        return tuple(
+            (item[0], to_utc(item[1]))
+            if isinstance(item, (list, tuple)) and len(item) == 2
+            else item
+            for item in value
+        )
+    return value

@@ -28,6 +28,8 @@ handles ``ValueError`` or ``LookupError`` keeps working::
 
 Messages name the field or key that was wrong and what is accepted. They never repeat input
 values that may hold personal data: they describe a bad value by its type and size instead.
+An error keeps at most :data:`MAX_PROBLEMS` problems and its message lists at most
+:data:`SHOWN_PROBLEMS` of them, so hostile input cannot make a huge error.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from collections.abc import Iterable
 import attrs
 
 __all__ = [
+    "MAX_PROBLEMS",
+    "SHOWN_PROBLEMS",
     "AdapterError",
     "AmbiguousTransitionError",
     "ComplaintNotFound",
@@ -62,6 +66,13 @@ __all__ = [
     "WorkflowError",
     "describe",
 ]
+
+
+MAX_PROBLEMS = 100
+"""The most problems one error keeps; validation stops collecting after that many."""
+
+SHOWN_PROBLEMS = 20
+"""The most problems one error message lists (the rest are counted)."""
 
 
 def describe(value: object) -> str:
@@ -106,16 +117,19 @@ class _Problems(Iso10002Error):
             found = tuple(p if isinstance(p, Problem) else Problem(*p) for p in problems)
         if not found:
             found = (Problem("", "invalid input"),)
-        self.problems = found
+        self.problems = found[:MAX_PROBLEMS]
         self.what = what
-        super().__init__(self._render())
+        super().__init__(self._render(truncated=len(found) > MAX_PROBLEMS))
 
-    def _render(self) -> str:
+    def _render(self, *, truncated: bool) -> str:
         head = f"invalid {self.what}" if self.what else "invalid input"
         if len(self.problems) == 1:
             return f"{head}: {self.problems[0]}"
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        return f"{head} ({len(self.problems)} problems):\n{lines}"
+        count = f"at least {len(self.problems)}" if truncated else str(len(self.problems))
+        lines = [f"  - {p}" for p in self.problems[:SHOWN_PROBLEMS]]
+        if len(self.problems) > SHOWN_PROBLEMS:
+            lines.append(f"  … and {len(self.problems) - SHOWN_PROBLEMS} more")
+        return f"{head} ({count} problems):\n" + "\n".join(lines)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -196,12 +210,16 @@ class NotFoundError(Iso10002Error, LookupError):
 
 
 class ComplaintNotFound(NotFoundError):
-    """No complaint has the given id or reference."""
+    """No complaint has the given id or reference.
+
+    The message names only what was looked up (``by``), never the key, which is whatever the
+    caller was given (a reference typed by the public, say); the key stays in :attr:`key`.
+    """
 
     def __init__(self, key: str, *, by: str = "id") -> None:
         self.key = key
         self.by = by
-        super().__init__(f"no complaint with {by} {key!r}")
+        super().__init__(f"no complaint with that {by}")
 
 
 class DuplicateError(Iso10002Error, ValueError):

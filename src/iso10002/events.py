@@ -19,9 +19,10 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from . import _validate as v
+from ._replace import unchecked_replace
 from .errors import ValidationError
 from .model import (
-    _SHORT,
+    ERASED,
     Assessment,
     Classification,
     Closure,
@@ -37,9 +38,7 @@ from .model import (
     Outcome,
     Reply,
     Satisfaction,
-    _check_warnings,
-    _utc_warnings,
-    unchecked_replace,
+    redacted,
 )
 
 __all__ = [
@@ -62,6 +61,7 @@ __all__ = [
     "FindingsRecorded",
     "NoteAdded",
     "PersonalDataErased",
+    "Recorder",
     "SatisfactionRecorded",
     "SlaBreached",
     "SlaClockPaused",
@@ -72,6 +72,7 @@ __all__ = [
     "SlaWarningReached",
     "StateChanged",
     "apply",
+    "redacted_event",
     "replay",
 ]
 
@@ -93,7 +94,7 @@ class ComplaintReceived(Event):
     """7.2: a complaint was received and given its reference; ``state`` is the initial state."""
 
     reference: str = attrs.field(validator=v.identifier)
-    state: str = attrs.field(validator=v.text(_SHORT))
+    state: str = attrs.field(validator=v.text(v.SHORT))
     details: ComplaintDetails = attrs.field(
         validator=attrs.validators.instance_of(ComplaintDetails)
     )
@@ -106,9 +107,9 @@ class ComplaintReceived(Event):
 class StateChanged(Event):
     """A workflow transition moved the complaint from one state to another (7.3 tracking)."""
 
-    transition: str = attrs.field(validator=v.text(_SHORT))
-    from_state: str = attrs.field(validator=v.text(_SHORT))
-    to_state: str = attrs.field(validator=v.text(_SHORT))
+    transition: str = attrs.field(validator=v.text(v.SHORT))
+    from_state: str = attrs.field(validator=v.text(v.SHORT))
+    to_state: str = attrs.field(validator=v.text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -141,15 +142,15 @@ class AssessmentRevised(Event):
     """7.5: the assessment was revised in the light of new information."""
 
     assessment: Assessment = attrs.field(validator=attrs.validators.instance_of(Assessment))
-    reason: str = attrs.field(validator=v.text(_SHORT * 10))
+    reason: str = attrs.field(validator=v.text(v.SHORT * 10))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintAssigned(Event):
     """The complaint was assigned to a handler and/or team (4.12 accountability)."""
 
-    assignee: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
-    team: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
+    team: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -208,28 +209,28 @@ class ComplaintEscalated(Event):
 
     kind: EscalationKind = attrs.field(validator=v.enum_(EscalationKind))
     reason: str | None = attrs.field(default=None, validator=v.optional_text(200_000), repr=False)
-    provider: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    provider: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintWithdrawn(Event):
     """The complainant withdrew the complaint."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintClosed(Event):
     """7.9: the complaint was closed."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
 class ComplaintReopened(Event):
     """A closed complaint was reopened."""
 
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT * 10))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT * 10))
 
 
 @attrs.frozen(kw_only=True)
@@ -242,7 +243,12 @@ class SatisfactionRecorded(Event):
 
 @attrs.frozen(kw_only=True)
 class PersonalDataErased(Event):
-    """4.10: the complainant's personal data was erased; the events keep no personal data."""
+    """4.10: the complainant's personal data was erased.
+
+    Applying it replaces the complaint's free text by :data:`~iso10002.model.ERASED`
+    (:func:`~iso10002.model.redacted`); storage erases the same text from the earlier events
+    (:func:`redacted_event`).
+    """
 
 
 @attrs.frozen(kw_only=True)
@@ -268,7 +274,7 @@ class ComplaintImported(Event):
 class _ClockEvent(Event):
     """Fields of every event about one SLA clock."""
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
+    milestone: str = attrs.field(validator=v.text(v.SHORT))
 
 
 @attrs.frozen(kw_only=True)
@@ -280,8 +286,8 @@ class _PlannedClockEvent(_ClockEvent):
     )
     warnings: tuple[tuple[float, datetime], ...] = attrs.field(
         default=(),
-        converter=_utc_warnings,
-        validator=_check_warnings,
+        converter=v.utc_warnings,
+        validator=v.warnings,
     )
 
 
@@ -310,7 +316,10 @@ class SlaClockRetargeted(_PlannedClockEvent):
 
 @attrs.frozen(kw_only=True)
 class SlaClockStopped(_ClockEvent):
-    """An SLA clock stopped: its milestone was met (or no longer applies)."""
+    """An SLA clock stopped: its milestone was met, or, with ``cancelled``, no longer applies
+    (the complaint was withdrawn or closed as out of scope)."""
+
+    cancelled: bool = attrs.field(default=False, validator=v.bool_)
 
 
 @attrs.frozen(kw_only=True)
@@ -322,7 +331,16 @@ class SlaWarningReached(_ClockEvent):
 
 @attrs.frozen(kw_only=True)
 class SlaBreached(_ClockEvent):
-    """An SLA clock passed its due instant before its milestone was met."""
+    """An SLA clock ran past its due instant ``due_at``, the instant of the breach;
+    ``occurred_at`` is when the breach was noticed.
+
+    Events stored before ``due_at`` was recorded have none: their breach instant is the one
+    they recorded, ``occurred_at``.
+    """
+
+    due_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
 
 
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
@@ -546,9 +564,61 @@ def _satisfaction(c: Complaint, e: SatisfactionRecorded) -> Mapping[str, Any]:
     return {"satisfaction": satisfaction}
 
 
+_REDACTED_FIELDS = (
+    "details",
+    "assessment",
+    "notes",
+    "findings",
+    "decisions",
+    "reply",
+    "escalations",
+    "satisfaction",
+    "closure",
+)
+
+
 @_applies(PersonalDataErased)
-def _erased(c: Complaint, e: PersonalDataErased) -> Mapping[str, Any]:
-    return {"personal_data_erased": True}
+def _personal_data_erased(c: Complaint, e: PersonalDataErased) -> Mapping[str, Any]:
+    erased = redacted(c)
+    changes = {name: getattr(erased, name) for name in _REDACTED_FIELDS}
+    changes["personal_data_erased"] = True
+    return changes
+
+
+# The free-text fields of each event type, erased by `redacted_event`.
+_TEXT_FIELDS: dict[type[Event], tuple[str, ...]] = {
+    AssessmentRevised: ("reason",),
+    NoteAdded: ("text",),
+    FindingsRecorded: ("summary",),
+    DecisionMade: ("reasons",),
+    ComplainantReplied: ("comment",),
+    ComplaintEscalated: ("reason",),
+    ComplaintWithdrawn: ("reason",),
+    ComplaintClosed: ("reason",),
+    ComplaintReopened: ("reason",),
+    SatisfactionRecorded: ("comment",),
+}
+
+
+def redacted_event(event: Event) -> Event:
+    """*event* with its free text replaced by :data:`~iso10002.model.ERASED`; *event* itself
+    when it holds none.
+
+    The fact stays: type, complaint, sequence, instant, actor, codes, outcome, scores, clock
+    instants. Folding redacted events gives the redacted complaint
+    (:func:`~iso10002.model.redacted`), apart from ``personal_data_erased``.
+    """
+    changes: dict[str, Any] = {}
+    if isinstance(event, ComplaintReceived):
+        changes["details"] = event.details.redacted()
+    elif isinstance(event, (ComplaintAssessed, AssessmentRevised)):
+        changes["assessment"] = event.assessment.redacted()
+    for name in _TEXT_FIELDS.get(type(event), ()):
+        text = getattr(event, name)
+        changes[name] = None if text is None else ERASED
+    if all(getattr(event, name) == value for name, value in changes.items()):
+        return event
+    return attrs.evolve(event, **changes)
 
 
 @_applies(ComplaintImported)
@@ -612,13 +682,15 @@ def _clock_stopped(c: Complaint, e: SlaClockStopped) -> Mapping[str, Any]:
     if clock.stopped_at is not None:
         raise _refuse(e, f"stops SLA clock {e.milestone!r}, which already stopped")
     if clock.paused_since is None:
-        return _with_clock(c, i, _trusted_evolve(clock, stopped_at=e.occurred_at))
+        stopped = _trusted_evolve(clock, stopped_at=e.occurred_at, cancelled=e.cancelled)
+        return _with_clock(c, i, stopped)
     # The pause span is checked: the stop may not precede the pause.
     stopped = attrs.evolve(
         clock,
         stopped_at=e.occurred_at,
         pauses=(*clock.pauses, (clock.paused_since, e.occurred_at)),
         paused_since=None,
+        cancelled=e.cancelled,
     )
     return _with_clock(c, i, stopped)
 
@@ -639,7 +711,14 @@ def _breached(c: Complaint, e: SlaBreached) -> Mapping[str, Any]:
     clock = c.clocks[i]
     if clock.breached_at is not None:
         raise _refuse(e, f"SLA clock {e.milestone!r} was already breached")
-    return _with_clock(c, i, _trusted_evolve(clock, breached_at=e.occurred_at))
+    if e.due_at is None:  # stored before the breach instant was recorded apart
+        return _with_clock(c, i, _trusted_evolve(clock, breached_at=e.occurred_at))
+    if e.due_at != clock.due_at:
+        raise _refuse(e, f"breaches SLA clock {e.milestone!r} at an instant other than its due_at")
+    if not e.due_at < e.occurred_at:
+        raise _refuse(e, "notices a breach no later than its due instant")
+    breached = _trusted_evolve(clock, breached_at=e.due_at, breach_noticed_at=e.occurred_at)
+    return _with_clock(c, i, breached)
 
 
 def apply(complaint: Complaint | None, event: Event) -> Complaint:
@@ -686,3 +765,31 @@ def replay(events: Iterable[Event], complaint: Complaint | None = None) -> Compl
     if current is None:
         raise ValidationError([("events", "no events to replay")], what="event history")
     return current
+
+
+class Recorder:
+    """Records the next events of one complaint, each applied as it is recorded.
+
+    Every event gets the next sequence number, *actor* and, unless told otherwise, the instant
+    *at*; :attr:`complaint` is the complaint after the events recorded so far.
+    """
+
+    __slots__ = ("actor", "at", "complaint", "events")
+
+    def __init__(self, complaint: Complaint, *, actor: str, at: datetime) -> None:
+        self.complaint = complaint
+        self.actor = actor
+        self.at = at
+        self.events: list[Event] = []
+
+    def record(self, event_type: type[Event], *, at: datetime | None = None, **fields: Any) -> None:
+        """Record an *event_type* event with *fields* (at *at*, default the recorder's)."""
+        event = event_type(
+            complaint_id=self.complaint.id,
+            sequence=self.complaint.version + 1,
+            occurred_at=self.at if at is None else at,
+            actor=self.actor,
+            **fields,
+        )
+        self.complaint = apply(self.complaint, event)
+        self.events.append(event)

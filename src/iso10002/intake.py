@@ -21,6 +21,7 @@ from iso10002.serialization import structure
 __all__ = ["Intake", "parse_intake"]
 
 _opt = attrs.validators.optional
+_MOST_ITEMS = {"attachments": 500, "tags": 1000, "complained_about": 1000}
 
 
 @attrs.frozen(kw_only=True)
@@ -107,6 +108,8 @@ def parse_intake(
     """A checked :class:`Intake` from *data*; one ValidationError lists every problem.
 
     *category_known* says whether a category code is acceptable (e.g. active in the taxonomy).
+    More than 500 attachments, or 1000 tags or people complained about, are refused before any
+    item is checked.
     """
     if isinstance(data, Intake):
         values: Mapping[str, Any] = {f.name: getattr(data, f.name) for f in attrs.fields(Intake)}
@@ -114,6 +117,13 @@ def parse_intake(
         values = data
     else:
         raise ValidationError([("", f"expected an intake mapping, got {describe(data)}")])
+    for key, most in _MOST_ITEMS.items():
+        items = values.get(key)
+        if isinstance(items, (list, tuple, set, frozenset)) and len(items) > most:
+            # Refused before any item is looked at: checking each would cost as much as it asks.
+            raise ValidationError(
+                [(key, f"too many items: {len(items)}, at most {most}")], what="intake"
+            )
     problems: list[Problem] = []
     intake = data if isinstance(data, Intake) else None
     if intake is None:

@@ -9,7 +9,6 @@ which the :class:`Complaint` refers to by id, so it can be erased without touchi
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ import attrs
 from . import _validate as v
 
 __all__ = [
+    "ERASED",
     "Assessment",
     "Attachment",
     "Breadth",
@@ -35,6 +35,7 @@ __all__ = [
     "ExternalReference",
     "Finding",
     "MilestoneClock",
+    "MilestoneStatus",
     "Note",
     "Outcome",
     "Overlay",
@@ -42,11 +43,13 @@ __all__ = [
     "Reply",
     "Safety",
     "Satisfaction",
-    "unchecked_replace",
+    "redacted",
 ]
 
+ERASED = "[erased]"
+"""What erasure (4.10) leaves in place of free text that may hold personal data."""
+
 # Size limits for text fields (characters).
-_SHORT = 200
 _SUBJECT = 500
 _LONG = 200_000
 
@@ -139,18 +142,18 @@ class Complainant:
     """The person (or organisation) complaining. Holds all personal data; ``repr`` redacts it."""
 
     id: str = attrs.field(validator=v.identifier)
-    name: str = attrs.field(validator=v.text(_SHORT))
+    name: str = attrs.field(validator=v.text(v.SHORT))
     email: str | None = attrs.field(default=None, validator=v.optional_text(320))
     phone: str | None = attrs.field(default=None, validator=v.optional_text(50))
     postal_address: str | None = attrs.field(default=None, validator=v.optional_text(1000))
-    organization: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    organization: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     preferred_contact: ContactMethod | None = attrs.field(
         default=None,
         validator=attrs.validators.optional(v.enum_(ContactMethod)),
     )
     language: str | None = attrs.field(default=None, validator=v.optional_text(35))
     accessibility_needs: str | None = attrs.field(default=None, validator=v.optional_text(2000))
-    representative: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    representative: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     vulnerable: bool = attrs.field(default=False, validator=v.bool_)
     consent_to_contact: bool = attrs.field(default=True, validator=v.bool_)
 
@@ -172,7 +175,7 @@ class Attachment:
     """A reference to a document held elsewhere (never the content itself)."""
 
     uri: str = attrs.field(validator=v.text(2000), repr=False)
-    media_type: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    media_type: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     sha256: str | None = attrs.field(default=None, validator=v.optional_text(64))
 
 
@@ -196,12 +199,12 @@ class ComplaintDetails:
     desired_remedy: str | None = attrs.field(
         default=None, validator=v.optional_text(_LONG), repr=False
     )
-    product: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    product: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     occurred_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
-    received_by: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
-    segment: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    received_by: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
+    segment: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     complained_about: frozenset[str] = attrs.field(
         default=frozenset(), converter=v.frozen_set, validator=v.text_set()
     )
@@ -213,12 +216,23 @@ class ComplaintDetails:
         validator=attrs.validators.optional(attrs.validators.instance_of(ExternalReference)),
     )
 
+    def redacted(self) -> ComplaintDetails:
+        """A copy with the subject, description, desired remedy and attachment references
+        (URI and digest) replaced by :data:`ERASED`; dates, channel and codes are kept."""
+        return attrs.evolve(
+            self,
+            subject=ERASED,
+            description=ERASED,
+            desired_remedy=None if self.desired_remedy is None else ERASED,
+            attachments=tuple(attrs.evolve(a, uri=ERASED, sha256=None) for a in self.attachments),
+        )
+
 
 @attrs.frozen
 class Classification:
     """Taxonomy codes for the complaint (8.2): a category code and free tags."""
 
-    category: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    category: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     tags: frozenset[str] = attrs.field(
         default=frozenset(), converter=v.frozen_set, validator=v.text_set()
     )
@@ -236,8 +250,12 @@ class Assessment:
     immediate_action_needed: bool = attrs.field(default=False, validator=v.bool_)
     immediate_action_possible: bool = attrs.field(default=False, validator=v.bool_)
     overlays: frozenset[Overlay] = attrs.field(default=frozenset(), converter=v.frozen_set)
-    sla_policy_key: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    sla_policy_key: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     rationale: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
+
+    def redacted(self) -> Assessment:
+        """A copy with the rationale replaced by :data:`ERASED`; the factors are kept."""
+        return self if self.rationale is None else attrs.evolve(self, rationale=ERASED)
 
     @overlays.validator
     def _check_overlays(self, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -284,7 +302,7 @@ class Decision:
     communicated_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
-    communicated_by: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    communicated_by: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     communication_method: ContactMethod | None = attrs.field(
         default=None, validator=attrs.validators.optional(v.enum_(ContactMethod))
     )
@@ -308,7 +326,7 @@ class Escalation:
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     by: str = attrs.field(validator=v.identifier)
     reason: str | None = attrs.field(default=None, validator=v.optional_text(_LONG), repr=False)
-    provider: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    provider: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
 
 
 @attrs.frozen
@@ -326,7 +344,7 @@ class Closure:
 
     at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     by: str = attrs.field(validator=v.identifier)
-    reason: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT))
+    reason: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT))
     withdrawn: bool = attrs.field(default=False, validator=v.bool_)
 
 
@@ -346,22 +364,6 @@ def _check_pauses(owner: object, attribute: attrs.Attribute[Any], value: object)
             )
 
 
-def _check_warnings(owner: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, tuple):
-        v.fail(owner, attribute, "expected a tuple of (threshold, instant) pairs")
-        return
-    for item in value:
-        if (
-            not isinstance(item, tuple)
-            or len(item) != 2
-            or not isinstance(item[0], float)
-            or not 0.0 < item[0] < 1.0
-            or not isinstance(item[1], datetime)
-            or item[1].utcoffset() is None
-        ):
-            v.fail(owner, attribute, "each warning must be a (threshold in (0, 1), aware instant)")
-
-
 def _utc_pairs(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return tuple(
@@ -371,15 +373,22 @@ def _utc_pairs(value: object) -> object:
     return value
 
 
-def _utc_warnings(value: object) -> object:
-    if isinstance(value, (list, tuple)):
-        return tuple(
-            (item[0], v.to_utc(item[1]))
-            if isinstance(item, (list, tuple)) and len(item) == 2
-            else item
-            for item in value
-        )
-    return value
+class MilestoneStatus(str, enum.Enum):
+    """Where one SLA clock stands (:meth:`MilestoneClock.status`)."""
+
+    RUNNING = "running"
+    """Started, not paused, not stopped, not past its due instant."""
+    PAUSED = "paused"
+    """Paused (e.g. awaiting the complainant) before its due instant."""
+    MET = "met"
+    """Stopped at or before its due instant."""
+    MET_LATE = "met_late"
+    """Stopped after having run past its due instant (breached at the due instant)."""
+    OVERDUE = "overdue"
+    """Not stopped, and past its due instant: breached, whether or not that is recorded yet."""
+    CANCELLED = "cancelled"
+    """Stopped because the complaint was withdrawn or closed as out of scope: the milestone was
+    never reached. A breach recorded before that stands (``breached_at``)."""
 
 
 @attrs.frozen
@@ -388,15 +397,22 @@ class MilestoneClock:
 
     ``due_at`` and the warning instants are stamped when the clock starts or resumes; while the
     clock is paused they are stale and the sweeper ignores the clock.
+
+    A clock is breached when it ran after its due instant: it stopped late, it was paused late,
+    or it is still running past it. ``breached_at`` is then the due instant, however the breach
+    was found; ``breach_noticed_at`` is when it was recorded (by the sweeper, or by the command
+    that stopped or paused the clock; ``None`` for breaches stored before it was kept).
+    ``cancelled`` marks a clock stopped because the complaint was withdrawn or closed as out of
+    scope.
     """
 
-    milestone: str = attrs.field(validator=v.text(_SHORT))
+    milestone: str = attrs.field(validator=v.text(v.SHORT))
     started_at: datetime = attrs.field(converter=v.to_utc, validator=v.aware)
     due_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
     warnings: tuple[tuple[float, datetime], ...] = attrs.field(
-        default=(), converter=_utc_warnings, validator=_check_warnings
+        default=(), converter=v.utc_warnings, validator=v.warnings
     )
     pauses: tuple[tuple[datetime, datetime], ...] = attrs.field(
         default=(), converter=_utc_pairs, validator=_check_pauses
@@ -413,6 +429,10 @@ class MilestoneClock:
     breached_at: datetime | None = attrs.field(
         default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
     )
+    breach_noticed_at: datetime | None = attrs.field(
+        default=None, converter=v.to_utc_or_none, validator=v.aware_or_none
+    )
+    cancelled: bool = attrs.field(default=False, validator=v.bool_)
 
     @property
     def running(self) -> bool:
@@ -432,12 +452,50 @@ class MilestoneClock:
 
     @property
     def met(self) -> bool | None:
-        """``True`` if stopped on time, ``False`` if breached, ``None`` while undecided."""
+        """``True`` if stopped on time, ``False`` if breached or stopped late, ``None`` while
+        undecided or when cancelled without a breach."""
         if self.breached_at is not None:
             return False
+        if self.stopped_at is None:
+            return None
+        if self._ran_past_due(self.stopped_at):
+            return False
+        return None if self.cancelled else True
+
+    def _ran_past_due(self, at: datetime) -> bool:
+        """Whether the clock ran at some instant after ``due_at``; a clock neither paused nor
+        stopped counts as running until *at*."""
+        due = self.due_at
+        if due is None:
+            return False
+        resumed = self.started_at
+        for paused, end in self.pauses:
+            if paused > max(resumed, due):
+                return True
+            resumed = end
+        if self.paused_since is not None:
+            last = self.paused_since
+        elif self.stopped_at is not None:
+            last = self.stopped_at
+        else:
+            last = at
+        return last > max(resumed, due)
+
+    def status(self, at: datetime) -> MilestoneStatus:
+        """Where the clock stands at *at*, the present: from the recorded facts, *at* deciding
+        only whether a clock that has not stopped is past its due instant."""
+        if not isinstance(at, datetime) or at.utcoffset() is None:
+            from .errors import ValidationError
+
+            raise ValidationError([("at", "expected an aware datetime")], what="MilestoneClock")
+        late = self.breached_at is not None or self._ran_past_due(at)
         if self.stopped_at is not None:
-            return self.due_at is None or self.stopped_at <= self.due_at
-        return None
+            if self.cancelled:
+                return MilestoneStatus.CANCELLED
+            return MilestoneStatus.MET_LATE if late else MilestoneStatus.MET
+        if late:
+            return MilestoneStatus.OVERDUE
+        return MilestoneStatus.RUNNING if self.paused_since is None else MilestoneStatus.PAUSED
 
 
 @attrs.frozen
@@ -450,7 +508,7 @@ class Complaint:
 
     id: str = attrs.field(validator=v.identifier)
     reference: str = attrs.field(validator=v.identifier)
-    state: str = attrs.field(validator=v.text(_SHORT))
+    state: str = attrs.field(validator=v.text(v.SHORT))
     version: int = attrs.field(validator=v.int_range(1))
     details: ComplaintDetails = attrs.field(
         validator=attrs.validators.instance_of(ComplaintDetails), repr=False
@@ -468,8 +526,8 @@ class Complaint:
         validator=attrs.validators.optional(attrs.validators.instance_of(Assessment)),
         repr=False,
     )
-    assignee: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT), repr=False)
-    team: str | None = attrs.field(default=None, validator=v.optional_text(_SHORT), repr=False)
+    assignee: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT), repr=False)
+    team: str | None = attrs.field(default=None, validator=v.optional_text(v.SHORT), repr=False)
     clocks: tuple[MilestoneClock, ...] = attrs.field(
         default=(),
         converter=v.frozen_tuple,
@@ -546,40 +604,39 @@ class Complaint:
 
     @property
     def breached(self) -> bool:
-        """True if any SLA clock has breached."""
+        """True if any SLA clock has a recorded breach (``breached_at``); a running clock past
+        its due instant counts once the sweeper has recorded it."""
         return any(c.breached_at is not None for c in self.clocks)
 
 
-_COMPLAINT_FIELDS = tuple(a.name for a in attrs.fields(Complaint))
-_COMPLAINT_FIELD_SET = frozenset(_COMPLAINT_FIELDS)
+def _erased(text: str | None) -> str | None:
+    return None if text is None else ERASED
 
 
-def _make_unchecked_replace() -> Any:
-    # Straight-line code, generated from the fields (as attrs generates ``__init__``), copies a
-    # complaint about a third faster than a loop over the field names.
-    lines = [
-        "def unchecked_replace(complaint, changes):",
-        "    new = _new(Complaint)",
-        *(f"    _set(new, {name!r}, complaint.{name})" for name in _COMPLAINT_FIELDS),
-        "    for name, value in changes.items():",
-        "        if name in _fields:  # other keys are ignored",
-        "            _set(new, name, value)",
-        "    return new",
-    ]
-    namespace: dict[str, Any] = {
-        "_new": object.__new__,
-        "_set": object.__setattr__,
-        "Complaint": Complaint,
-        "_fields": _COMPLAINT_FIELD_SET,
-    }
-    exec(compile("\n".join(lines), "<iso10002.model unchecked_replace>", "exec"), namespace)  # noqa: S102
-    return namespace["unchecked_replace"]
+def redacted(complaint: Complaint) -> Complaint:
+    """*complaint* with every free text that may hold personal data replaced by :data:`ERASED`.
 
-
-_unchecked_replace = _make_unchecked_replace()
-
-
-def unchecked_replace(complaint: Complaint, changes: Mapping[str, Any]) -> Complaint:
-    """Copy *complaint* with *changes*, unvalidated: the changes come from validated events."""
-    result: Complaint = _unchecked_replace(complaint, changes)
-    return result
+    Replaced: subject, description, desired remedy, attachment references, the assessment's
+    rationale, notes, findings' summaries, decisions' reasons, the reply's, escalations',
+    satisfaction's and closure's comments or reasons. Kept, so statistics stay the same: ids,
+    state, version, dates, channel, product, segment, codes, outcomes, remedies, clocks, scores
+    and who (staff) did what. Texts that are ``None`` stay ``None``.
+    """
+    return attrs.evolve(
+        complaint,
+        details=complaint.details.redacted(),
+        assessment=None if complaint.assessment is None else complaint.assessment.redacted(),
+        notes=tuple(attrs.evolve(n, text=ERASED) for n in complaint.notes),
+        findings=tuple(attrs.evolve(f, summary=ERASED) for f in complaint.findings),
+        decisions=tuple(attrs.evolve(d, reasons=ERASED) for d in complaint.decisions),
+        reply=None
+        if complaint.reply is None
+        else attrs.evolve(complaint.reply, comment=_erased(complaint.reply.comment)),
+        escalations=tuple(attrs.evolve(e, reason=_erased(e.reason)) for e in complaint.escalations),
+        satisfaction=None
+        if complaint.satisfaction is None
+        else attrs.evolve(complaint.satisfaction, comment=_erased(complaint.satisfaction.comment)),
+        closure=None
+        if complaint.closure is None
+        else attrs.evolve(complaint.closure, reason=_erased(complaint.closure.reason)),
+    )

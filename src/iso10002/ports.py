@@ -26,13 +26,14 @@ import functools
 import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Protocol, runtime_checkable
 
 import attrs
 
 from . import _validate as v
+from ._time import from_micros, micros
 from .errors import ConfigurationError, ValidationError, describe
 from .events import Event
 from .model import Channel, Complainant, Complaint, Priority
@@ -57,17 +58,10 @@ __all__ = [
     "require_port",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _micros(at: datetime) -> int:
-    return (at - _EPOCH) // _MICROSECOND
-
 
 def make_cursor(received_at: datetime, complaint_id: str) -> str:
     """The opaque paging cursor that resumes a query after the complaint ``(received_at, id)``."""
-    raw = json.dumps([_micros(received_at), complaint_id], ensure_ascii=True)
+    raw = json.dumps([micros(received_at), complaint_id], ensure_ascii=True)
     return base64.urlsafe_b64encode(raw.encode("ascii")).decode("ascii").rstrip("=")
 
 
@@ -90,7 +84,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     ):
         raise bad
     try:
-        return _EPOCH + value[0] * _MICROSECOND, value[1]
+        return from_micros(value[0]), value[1]
     except OverflowError:
         raise bad from None
 

@@ -26,9 +26,11 @@ import cattrs
 from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_unstructure_fn
 
+from iso10002 import _validate as v
+
 from . import events as ev
 from . import model
-from .errors import Iso10002Error, Problem, ValidationError, describe
+from .errors import MAX_PROBLEMS, Iso10002Error, Problem, ValidationError, describe
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -89,13 +91,13 @@ def _structure_str(data: object, cls: Any) -> Any:
 
 
 def _structure_int(data: object, _: object) -> int:
-    if not isinstance(data, int) or isinstance(data, bool):
+    if not v.is_int(data):
         raise _fail("", f"expected an integer, got {describe(data)}")
     return data
 
 
 def _structure_float(data: object, _: object) -> float:
-    if not isinstance(data, (int, float)) or isinstance(data, bool):
+    if not v.is_number(data):
         raise _fail("", f"expected a number, got {describe(data)}")
     if not math.isfinite(data):
         raise _fail("", "expected a finite number")
@@ -202,6 +204,8 @@ def _sequence_hooks(conv: cattrs.Converter) -> None:
                     out.append(conv.structure(item, item_type))
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a problem
                     problems.extend(_problems_of(exc, f"[{i}]"))
+                    if len(problems) > MAX_PROBLEMS:
+                        break  # enough to report; the error keeps MAX_PROBLEMS of them
             if problems:
                 raise ValidationError(problems)
             return tuple(out)

@@ -188,7 +188,10 @@ def test_repo_postgres_nul_is_stored_escaped_and_read_back_exactly(
 def test_repo_postgres_lone_surrogates_are_refused(repo: Any) -> None:
     item = new_complaint(1)
     repo.add(item.complaint, events=item.events)
-    later, note = advance(item.complaint, ev.NoteAdded, text="bad \ud800 text")
+    with pytest.raises(ValidationError, match="surrogates"):  # the model refuses them first
+        advance(item.complaint, ev.NoteAdded, text="bad \ud800 text")
+    later, note = advance(item.complaint, ev.NoteAdded, text="bad text")
+    object.__setattr__(note, "text", "bad \ud800 text")  # past the model: storage refuses too
     with pytest.raises(ValidationError, match="surrogates"):
         repo.save(later, expected_version=1, events=[note])
     assert repo.get("c-1") == item.complaint

@@ -22,7 +22,7 @@ from iso10002.model import (
     Priority,
     Safety,
 )
-from iso10002.serialization import dump
+from iso10002.serialization import dump, load
 from iso10002.testing.strategies import event_histories
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -104,7 +104,8 @@ def test_every_event_type_is_registered_by_name() -> None:
     assert set(ev.EVENT_TYPES) == {
         name
         for name in ev.__all__
-        if isinstance(getattr(ev, name), type) and getattr(ev, name) is not ev.Event
+        if isinstance(getattr(ev, name), type) and issubclass(getattr(ev, name), ev.Event)
+        if getattr(ev, name) is not ev.Event
     }
 
 
@@ -219,3 +220,36 @@ def test_retargeting_moves_the_due_instant_but_not_the_start() -> None:
     c = ev.apply(c, nxt(ev.SlaClockStopped, 4, milestone="m"))
     with pytest.raises(errors.ValidationError, match="already stopped"):
         ev.apply(c, nxt(ev.SlaClockRetargeted, 5, milestone="m", due_at=due))
+
+
+def test_a_breach_is_at_the_due_instant_and_noticed_when_recorded() -> None:
+    c = ev.apply(None, received())
+    due = T0 + timedelta(hours=3)
+    c = ev.apply(c, nxt(ev.SlaClockStarted, 2, milestone="m", due_at=due))
+    c = ev.apply(c, nxt(ev.NoteAdded, 3, text="x"))
+    with pytest.raises(errors.ValidationError, match="other than its due_at"):
+        ev.apply(c, nxt(ev.SlaBreached, 4, milestone="m", due_at=due + timedelta(hours=1)))
+    with pytest.raises(errors.ValidationError, match="no later than its due instant"):
+        ev.apply(
+            c, attrs.evolve(nxt(ev.SlaBreached, 4, milestone="m", due_at=due), occurred_at=due)
+        )
+    c = ev.apply(c, nxt(ev.SlaBreached, 4, milestone="m", due_at=due))
+    clock = c.clock("m")
+    assert clock is not None
+    assert (clock.breached_at, clock.breach_noticed_at) == (due, T0 + timedelta(hours=4))
+    c = ev.apply(c, nxt(ev.SlaClockStopped, 5, milestone="m", cancelled=True))
+    clock = c.clock("m")
+    assert clock is not None and clock.cancelled and clock.met is False and c.breached
+
+
+def test_a_breach_stored_without_its_due_instant_keeps_the_instant_it_recorded() -> None:
+    # Events stored before SlaBreached carried due_at: the breach stays where it was recorded.
+    c = ev.apply(None, received())
+    c = ev.apply(c, nxt(ev.SlaClockStarted, 2, milestone="m", due_at=T0))
+    stored = dump(nxt(ev.SlaBreached, 3, milestone="m"))
+    del stored["due_at"]
+    event = load(stored)
+    assert isinstance(event, ev.SlaBreached) and event.due_at is None
+    clock = ev.apply(c, event).clock("m")
+    assert clock is not None
+    assert (clock.breached_at, clock.breach_noticed_at) == (T0 + timedelta(hours=3), None)

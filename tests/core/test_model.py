@@ -18,6 +18,7 @@ from iso10002.model import (
     ComplaintDetails,
     Complexity,
     MilestoneClock,
+    MilestoneStatus,
     Note,
     Priority,
     Safety,
@@ -168,3 +169,44 @@ def test_clock_reports_its_next_check_and_outcome() -> None:
 def test_clock_rejects_malformed_warnings_and_pauses(changes: dict[str, object]) -> None:
     with pytest.raises(errors.ValidationError):
         MilestoneClock(milestone="m", started_at=T0, **changes)  # type: ignore[arg-type]
+
+
+def test_clock_status_follows_the_facts() -> None:
+    due = T0 + timedelta(days=2)
+    hour = timedelta(hours=1)
+    clock = MilestoneClock(milestone="acknowledgement", started_at=T0, due_at=due)
+    assert clock.status(T0) is MilestoneStatus.RUNNING
+    assert clock.status(due) is MilestoneStatus.RUNNING  # due, not yet past
+    assert clock.status(due + hour) is MilestoneStatus.OVERDUE
+    paused = attrs.evolve(clock, paused_since=T0 + hour)
+    assert paused.status(due + 9 * hour) is MilestoneStatus.PAUSED
+    assert attrs.evolve(clock, paused_since=due + hour).status(due) is MilestoneStatus.OVERDUE
+    assert attrs.evolve(clock, stopped_at=due).status(due + 9 * hour) is MilestoneStatus.MET
+    late = attrs.evolve(clock, stopped_at=due + hour)
+    assert late.status(due + hour) is MilestoneStatus.MET_LATE and late.met is False
+    recorded = attrs.evolve(clock, breached_at=due, breach_noticed_at=due + hour)
+    assert recorded.status(T0) is MilestoneStatus.OVERDUE
+    withdrawn = attrs.evolve(clock, stopped_at=T0 + hour, cancelled=True)
+    assert withdrawn.status(due + hour) is MilestoneStatus.CANCELLED and withdrawn.met is None
+    breached_then_withdrawn = attrs.evolve(late, breached_at=due, cancelled=True)
+    assert breached_then_withdrawn.status(due + hour) is MilestoneStatus.CANCELLED
+    assert breached_then_withdrawn.met is False
+    with pytest.raises(errors.ValidationError):
+        clock.status(datetime(2026, 1, 9))  # naive
+
+
+def test_a_clock_stopped_while_paused_before_its_deadline_is_met() -> None:
+    # While paused the recorded due instant is stale: the pause began before it, so the
+    # deadline moved on, and a stop after the stale instant is no breach.
+    due = T0 + timedelta(days=2)
+    paused_at, stopped_at = T0 + timedelta(days=1), T0 + timedelta(days=5)
+    clock = MilestoneClock(
+        milestone="final_response",
+        started_at=T0,
+        due_at=due,
+        pauses=((paused_at, stopped_at),),
+        stopped_at=stopped_at,
+    )
+    assert clock.met is True and clock.status(stopped_at) is MilestoneStatus.MET
+    late_pause = attrs.evolve(clock, pauses=((due + timedelta(hours=1), stopped_at),))
+    assert late_pause.met is False and late_pause.status(stopped_at) is MilestoneStatus.MET_LATE

@@ -22,7 +22,7 @@ MODULES = sorted(
 )
 PACKAGES = ["iso10002.sla", "iso10002.workflow", "iso10002.taxonomy", "iso10002.notify"]
 # Helpers that live in a module for the package's own use but are not re-exported.
-NOT_REEXPORTED = {"check_thresholds"}
+NOT_REEXPORTED = {"check_thresholds", "duration_problems"}
 
 
 def _order(name: str) -> tuple[int, str]:
@@ -118,7 +118,7 @@ def test_packages_reexport_their_modules(package_name: str) -> None:
 def test_top_level_reexports_the_entities_and_the_common_errors() -> None:
     from iso10002 import errors, model
 
-    for name in set(model.__all__) - {"unchecked_replace"}:
+    for name in model.__all__:
         assert getattr(iso10002, name) is getattr(model, name)
     for name in ("Iso10002Error", "ValidationError", "ConcurrencyConflict", "ComplaintNotFound"):
         assert getattr(iso10002, name) is getattr(errors, name)
@@ -128,3 +128,24 @@ def test_version_is_single_sourced() -> None:
     from importlib.metadata import version
 
     assert version("iso10002") == iso10002.__version__
+
+
+def test_the_public_surface_is_what_was_agreed() -> None:
+    # A change to any public module's __all__ is a change of the API: make it here on purpose.
+    import json
+    from pathlib import Path
+
+    pinned = json.loads((Path(__file__).with_name("public_api.json")).read_text("utf-8"))
+    current = {name: list(importlib.import_module(name).__all__) for name in ["iso10002", *MODULES]}
+    added = {m: sorted(set(v) - set(pinned.get(m, []))) for m, v in current.items()}
+    removed = {m: sorted(set(v) - set(current.get(m, []))) for m, v in pinned.items()}
+    assert {m: v for m, v in added.items() if v} == {}, "new public names: update public_api.json"
+    assert {m: v for m, v in removed.items() if v} == {}, "removed public names"
+
+
+def test_the_first_program_imports_from_one_place() -> None:
+    for name in ("ComplaintsHandling", "open_repository", "Actor", "ComplaintQuery", "Outcome"):
+        assert name in iso10002.__all__
+    namespace: dict[str, object] = {}
+    exec("from iso10002.backends import *", namespace)
+    assert "PostgresRepository" not in namespace

@@ -197,3 +197,37 @@ def test_near_valid_documents_raise_only_our_errors(
     except errors.Iso10002Error:
         return
     assert isinstance(loaded, model.Complaint)
+
+
+@given(complaints())
+def test_documents_stored_before_the_breach_and_cancel_fields_still_load(
+    complaint: model.Complaint,
+) -> None:
+    from iso10002.backends import _sql
+
+    document = through_json(serialization.dump(complaint))
+    for clock in document["clocks"]:
+        del clock["breach_noticed_at"], clock["cancelled"]
+    expected = attrs.evolve(
+        complaint,
+        clocks=tuple(
+            attrs.evolve(k, breach_noticed_at=None, cancelled=False) for k in complaint.clocks
+        ),
+    )
+    assert serialization.load(document) == expected
+    assert _sql.load_complaint(document) == expected  # the backends' reader falls back
+
+
+@given(event_histories())
+def test_breach_events_stored_without_their_due_instant_still_load(
+    history: list[ev.Event],
+) -> None:
+    from iso10002.backends import _sql
+
+    for event in history:
+        if isinstance(event, ev.SlaBreached):
+            document = through_json(serialization.dump(event))
+            del document["due_at"]
+            expected = attrs.evolve(event, due_at=None)
+            assert serialization.load(document) == expected
+            assert _sql.load_event(document) == expected

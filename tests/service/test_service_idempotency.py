@@ -119,21 +119,19 @@ def test_a_key_for_an_existing_complainant(storage: Storage, clock: FakeClock) -
     assert svc.receive(FORM, actor="desk", idempotency_key="k") == first
 
 
-def test_after_erasure_only_the_complainant_id_can_match(
-    storage: Storage, clock: FakeClock
-) -> None:
-    # The personal data the first intake gave is gone, so an intake that gives personal data
-    # cannot be shown to be the same one: it is refused rather than matched.
+def test_after_erasure_a_key_matches_nothing(storage: Storage, clock: FakeClock) -> None:
+    # The personal data and the free text the first intake gave are gone, so no intake can be
+    # shown to be the same one: a resubmission is refused rather than matched, and stores nothing.
     svc = service(storage, clock)
     first = svc.receive(FORM, actor="web", idempotency_key="form-1")
     svc.erase_personal_data(first.complainant_id, actor="dpo")
     with pytest.raises(IdempotencyConflict):
         svc.receive(FORM, actor="web", idempotency_key="form-1")
     form = {k: v for k, v in FORM.items() if k not in ("name", "email")}
-    again = svc.receive(
-        {**form, "complainant_id": first.complainant_id}, actor="web", idempotency_key="form-1"
-    )
-    assert again.id == first.id
+    with pytest.raises(IdempotencyConflict):
+        svc.receive(
+            {**form, "complainant_id": first.complainant_id}, actor="web", idempotency_key="form-1"
+        )
     assert storage.count(ComplaintQuery()) == 1
 
 

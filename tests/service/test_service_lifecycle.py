@@ -108,7 +108,7 @@ def test_full_lifecycle(
     assert final.due_at == at(23, 17)  # close of the 15th business day
     assert svc.receive(FORM, actor="frontdesk", idempotency_key="web-form-81") == c
     assert run.notifications() == []
-    status = svc.status_for_complainant(c.reference)
+    status = svc.status_by_reference(c.reference)
     assert (status.stage, status.next_step, status.closed) == ("Received", "acknowledgement", False)
 
     # Tuesday 10:00: the sweeper records the 50 % warning of the acknowledgement, once.
@@ -140,7 +140,7 @@ def test_full_lifecycle(
     clock.set(at(4, 10))
     c = svc.request_information(c.id, actor=HANDLER)
     assert run.new_events(c) == ["StateChanged", "SlaClockPaused"]
-    status = svc.status_for_complainant(c.reference)
+    status = svc.status_by_reference(c.reference)
     assert status.stage == "Waiting for information from you"
     assert status.next_date is None
     clock.set(at(9, 10))
@@ -151,7 +151,7 @@ def test_full_lifecycle(
     assert final is not None
     assert final.due_at == at(26, 17)
     assert final.pauses == ((at(4, 10), at(9, 10)),)
-    assert svc.status_for_complainant(c.reference).next_date == at(26, 17).date()
+    assert svc.status_by_reference(c.reference).next_date == at(26, 17).date()
 
     # 7.6-7.8: findings, decision, communication; the final-response clock stops, met.
     clock.set(at(10, 11))
@@ -222,7 +222,7 @@ def test_full_lifecycle(
     c = svc.record_satisfaction(c.id, actor=HANDLER, score=4)
     assert c.state == "closed" and c.satisfaction is not None and c.satisfaction.score == 4
     assert run.new_events(c) == ["ComplaintClosed", "StateChanged", "SatisfactionRecorded"]
-    assert svc.status_for_complainant(c.reference).closed
+    assert svc.status_by_reference(c.reference).closed
 
     # Reopening (managers only) restarts the final-response clock from the reopening.
     clock.set(at(16, 9))
@@ -272,7 +272,9 @@ def test_sweeper_records_breaches_once_and_escalates(
     assert (report.examined, report.warnings, report.breaches) == (1, 3, 1)
     c = storage.get(c.id)
     final = c.clock("final_response")
-    assert final is not None and final.breached_at == at(24, 9) and final.met is False
+    # Breached when the deadline passed; noticed by this sweep.
+    assert final is not None and final.breached_at == at(23, 17) and final.met is False
+    assert final.breach_noticed_at == at(24, 9)
     assert c.breached and c.next_sla_at is None
     assert c.priority is Priority.P2 and c.team == "escalations"
     assert svc.tick() == svc.tick()  # nothing more to record
@@ -297,7 +299,7 @@ def test_a_breach_stays_when_a_laxer_target_follows(
     )
     final = c.clock("final_response")
     assert final is not None
-    assert (final.due_at, final.breached_at, final.met) == (at(9, 17), at(10, 9), False)
+    assert (final.due_at, final.breached_at, final.met) == (at(9, 17), at(9, 17), False)
     # Before a breach, a stricter target applies at once and may already have passed.
     c2 = svc.receive({**FORM, "subject": "second"}, actor="frontdesk")
     svc.acknowledge(c2.id, actor=HANDLER)
@@ -370,5 +372,5 @@ def test_a_breach_stays_across_a_pause(
     c = svc.information_received(c.id, actor=HANDLER)
     final = c.clock("final_response")
     assert final is not None
-    assert (final.due_at, final.breached_at) == (at(9, 17), at(10, 9))
+    assert (final.due_at, final.breached_at) == (at(9, 17), at(9, 17))
     assert final.pauses == ((at(10, 9), at(12, 9)),)

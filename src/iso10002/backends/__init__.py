@@ -12,7 +12,9 @@ Every backend returned is a :class:`~iso10002.ports.Storage`: a
 ``?synchronous=FULL|NORMAL``; PostgreSQL URLs accept ``?schema=<name>`` (default ``iso10002``)
 and pass every other parameter to libpq; both accept ``?cache_size=<complaints>`` (decoded
 complaints kept, default 2048; 0 turns the cache off). The PostgreSQL backend needs the
-``postgres`` extra.
+``postgres`` extra; its classes are reached as ``iso10002.backends.PostgresRepository`` (imported
+on first use) and are left out of ``__all__``, so that ``from iso10002.backends import *`` works
+without the driver.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from iso10002 import _validate as v
 from iso10002.errors import ValidationError
 from iso10002.ports import Storage
 
@@ -28,13 +31,12 @@ from .memory import MemoryDeliveryLog, MemoryRepository
 from .sqlite import SqliteDeliveryLog, SqliteRepository
 
 if TYPE_CHECKING:
-    from .postgres import PostgresDeliveryLog, PostgresRepository
+    from .postgres import PostgresDeliveryLog as PostgresDeliveryLog
+    from .postgres import PostgresRepository as PostgresRepository
 
 __all__ = [
     "MemoryDeliveryLog",
     "MemoryRepository",
-    "PostgresDeliveryLog",
-    "PostgresRepository",
     "SqliteDeliveryLog",
     "SqliteRepository",
     "iter_complaints",
@@ -121,6 +123,12 @@ def open_repository(url: str) -> Storage:
     """
     if not isinstance(url, str):
         raise _bad_url("expected a str")
+    if len(url) > 10_000 or "\x00" in url or v.has_surrogate(url):
+        raise _bad_url("expected at most 10,000 characters, valid Unicode, no NUL")
+    try:
+        urlsplit(url)
+    except ValueError:
+        raise _bad_url("malformed URL (e.g. an unclosed [ in the host)") from None
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "memory":
         if url[len("memory:") :].strip("/"):

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002.errors import DuplicateError, ValidationError, describe
 from iso10002.model import Complainant, Complaint
@@ -23,24 +24,27 @@ from iso10002.ports import (
     make_cursor,
 )
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-MICROSECOND = timedelta(microseconds=1)
 MAX_CHARS = 0x10FFFF
-
-
-def micros(at: datetime) -> int:
-    """Microseconds since the Unix epoch (UTC) of the aware datetime *at*."""
-    return (at - EPOCH) // MICROSECOND
-
-
-def from_micros(value: int) -> datetime:
-    """The UTC datetime *value* microseconds after the Unix epoch."""
-    return EPOCH + value * MICROSECOND
 
 
 def utc(value: datetime) -> datetime:
     """*value* in UTC (``timezone.utc``)."""
     return value.astimezone(timezone.utc)
+
+
+def scrub(exc: UnicodeError) -> None:
+    """Cut the text a Unicode error holds down to the offending characters: the whole text
+    (a complainant's record, say) would otherwise travel with any error chained to it."""
+    if isinstance(exc, (UnicodeEncodeError, UnicodeDecodeError, UnicodeTranslateError)):
+        bad: Any = exc.object[exc.start : exc.end]
+        exc.object, exc.start, exc.end = bad, 0, len(bad)
+        exc.args = (
+            (exc.encoding, bad, 0, len(bad), exc.reason)
+            if not isinstance(exc, UnicodeTranslateError)
+            else (bad, 0, len(bad), exc.reason)
+        )
+    else:
+        exc.args = ()
 
 
 def _refuse(what: str, path: str, message: str) -> ValidationError:
@@ -161,11 +165,7 @@ def validate_save(complaint: Complaint, expected_version: int, events: Sequence[
     what = "save"
     if not isinstance(complaint, Complaint):
         raise _refuse(what, "complaint", f"expected a Complaint, got {describe(complaint)}")
-    if (
-        not isinstance(expected_version, int)
-        or isinstance(expected_version, bool)
-        or expected_version < 1
-    ):
+    if not v.is_int(expected_version) or expected_version < 1:
         raise _refuse(what, "expected_version", "expected an int of at least 1")
     if not isinstance(events, (list, tuple)) or not events:
         raise _refuse(what, "events", "give the new events; a save without events changes nothing")
@@ -204,9 +204,9 @@ def check_text_key(what: str, value: object) -> str:
 
 def check_events_since(position: object, limit: object) -> None:
     """Refuse a negative position or a limit below 1."""
-    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+    if not v.is_int(position) or position < 0:
         raise _refuse("events_since", "position", "expected an int of at least 0")
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+    if not v.is_int(limit) or limit < 1:
         raise _refuse("events_since", "limit", "expected an int of at least 1")
 
 
@@ -392,7 +392,7 @@ def check_aware(what: str, value: object) -> datetime:
 
 def check_positive_int(what: str, value: object, *, low: int = 1) -> int:
     """An int (not a bool) of at least *low*."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+    if not v.is_int(value) or value < low:
         raise _refuse("delivery log", what, f"expected an int of at least {low}")
     return value
 

@@ -20,8 +20,10 @@ import attrs
 import cattrs
 from cattrs.fns import identity
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002 import model
+from iso10002._codegen import generate
 from iso10002.errors import ValidationError
 from iso10002.model import Complainant, Complaint
 from iso10002.ports import ComplaintQuery
@@ -325,8 +327,7 @@ def _attrs_writer(
         value = _expression(converter, field.type, f"v{i}", scope, fresh)
         items.append(f"{field.name!r}: {value}")
     lines.append(f"    return {{{', '.join(items)}}}")
-    exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names and types
-    write: Callable[[Any], dict[str, Any]] = scope["write"]
+    write: Callable[[Any], dict[str, Any]] = generate("write", lines, scope, what=cls.__name__)
     return write
 
 
@@ -531,8 +532,7 @@ def _attrs_reader(cls: type[Any]) -> _Reader:
         value = _read_expression(field.type, f"v{i}", scope, fresh)
         lines.append(f"    put(o, {field.name!r}, {value})")
     lines.append("    return o")
-    exec("\n".join(lines), scope)  # noqa: S102 - source built above from field names and types
-    read: _Reader = scope["read"]
+    read: _Reader = generate("read", lines, scope, what=cls.__name__)
     return read
 
 
@@ -602,8 +602,26 @@ class Prepared(typing.NamedTuple):
     """What :meth:`DecodedCache.stored` remembers once the row is stored."""
 
 
+CACHE_TEXT = 64 * 2**20
+"""The most characters of free text the decoded complaints of one cache hold together."""
+
+
+def text_size(complaint: Complaint) -> int:
+    """Roughly how much a decoded complaint weighs: its free text in characters, plus 1000."""
+    details = complaint.details
+    size = 1000 + len(details.subject) + len(details.description)
+    size += len(details.desired_remedy or "") + sum(len(a.uri) for a in details.attachments)
+    size += sum(len(n.text) for n in complaint.notes)
+    size += sum(len(f.summary) for f in complaint.findings)
+    size += sum(len(d.reasons) for d in complaint.decisions)
+    return size
+
+
 class DecodedCache:
     """The last *capacity* complaints decoded, by ``(id, version)``; ``0`` disables it.
+
+    The cache also holds no more than :data:`CACHE_TEXT` characters of free text: a few
+    complaints of the maximum size evict the others instead of filling the memory.
 
     Decoding a stored document costs far more than reading it. A stored version of a complaint
     never changes (a save is refused unless it creates the next version), and complaints are
@@ -611,10 +629,12 @@ class DecodedCache:
     """
 
     def __init__(self, capacity: int) -> None:
-        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+        if not v.is_int(capacity) or capacity < 0:
             raise ValidationError([("cache_size", "expected an int of at least 0")])
         self._capacity = capacity
         self._items: OrderedDict[tuple[str, int], Complaint] = OrderedDict()
+        self._sizes: dict[tuple[str, int], int] = {}
+        self._size = 0
         self._documents: OrderedDict[tuple[str, int], _Written] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -642,11 +662,28 @@ class DecodedCache:
         """Remember *complaint* as the decoded form of *key* (e.g. right after saving it)."""
         if not self._capacity:
             return
+        size = text_size(complaint)
         with self._lock:
+            self._size += size - self._sizes.get(key, 0)
+            self._sizes[key] = size
             self._items[key] = complaint
             self._items.move_to_end(key)
-            if len(self._items) > self._capacity:
-                self._items.popitem(last=False)
+            while len(self._items) > self._capacity or self._size > CACHE_TEXT:
+                old, _ = self._items.popitem(last=False)
+                self._size -= self._sizes.pop(old)
+
+    def forget(self, complaint_ids: Iterable[str]) -> None:
+        """Drop every remembered version of the complaints *complaint_ids* (their stored
+        documents were rewritten in place, e.g. by erasure)."""
+        ids = set(complaint_ids)
+        if not ids:
+            return
+        with self._lock:
+            for store in (self._items, self._documents):
+                for key in [k for k in store if k[0] in ids]:
+                    del store[key]
+            for key in [k for k in self._sizes if k[0] in ids]:
+                self._size -= self._sizes.pop(key)
 
     def prepare(
         self,

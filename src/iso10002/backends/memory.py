@@ -23,7 +23,7 @@ from iso10002.errors import (
     NotFoundError,
     StorageError,
 )
-from iso10002.model import Complainant, Complaint
+from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
@@ -208,10 +208,23 @@ class MemoryRepository:
         return [StoredEvent(position + 1 + i, event) for i, event in enumerate(chunk)]
 
     def erase_personal_data(self, complainant_id: str) -> bool:
-        """Delete the complainant record; return whether one existed."""
+        """Delete the complainant record and erase the free text of their complaints and
+        events; return whether a record existed."""
         c.check_text_key("complainant_id", complainant_id)
         with self._lock:
             self._check_open()
+            replaced: dict[int, ev.Event] = {}
+            for complaint_id, complaint in self._complaints.items():
+                if complaint.complainant_id != complainant_id:
+                    continue
+                self._complaints[complaint_id] = redacted(complaint)
+                events = self._events[complaint_id]
+                for i, event in enumerate(events):
+                    erased = ev.redacted_event(event)
+                    if erased is not event:
+                        replaced[id(event)] = events[i] = erased
+            if replaced:
+                self._log = [replaced.get(id(event), event) for event in self._log]
             return self._complainants.pop(complainant_id, None) is not None
 
     def close(self) -> None:

@@ -34,7 +34,7 @@ from iso10002.errors import (
     StorageError,
     ValidationError,
 )
-from iso10002.model import Complainant, Complaint
+from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
@@ -190,7 +190,8 @@ def _translated() -> Iterator[None]:
         raise StorageError(
             f"PostgreSQL failed ({type(exc).__name__}, {state}): {exc.diag.message_primary or ''}"
         ) from exc
-    except UnicodeEncodeError:
+    except UnicodeEncodeError as exc:
+        c.scrub(exc)  # it stays reachable as the new error's __context__
         raise ValidationError(
             [("", "text must be valid Unicode (no lone surrogates) to be stored")]
         ) from None
@@ -604,14 +605,64 @@ class PostgresRepository:
         return len(rows), (rows[-1][4], q.unescape_text(rows[-1][0]))
 
     def erase_personal_data(self, complainant_id: str) -> bool:
-        """Delete the complainant record; return whether one existed."""
+        """Delete the complainant record and erase the free text of their complaints and
+        events, in one transaction; return whether a record existed.
+
+        The complaint rows are locked while their events are rewritten. The old row versions
+        stay in the table files as dead tuples until VACUUM reclaims them (see :meth:`vacuum`).
+        """
         c.check_text_key("complainant_id", complainant_id)
+        s = self._s
+        key = q.escape_text(complainant_id)
         with self._write() as conn:
-            deleted = conn.execute(
-                f"DELETE FROM {self._s}.complainants WHERE id = %s",
-                (q.escape_text(complainant_id),),
+            existed = (
+                conn.execute(f"DELETE FROM {s}.complainants WHERE id = %s", (key,)).rowcount > 0
             )
-            return deleted.rowcount > 0
+            rows = conn.execute(
+                f"SELECT id, payload FROM {s}.complaints WHERE complainant_id = %s "
+                "ORDER BY id FOR UPDATE",
+                (key,),
+            ).fetchall()
+            for stored_id, payload in rows:
+                if payload is not None:
+                    erased = redacted(q.load_complaint(q.unescaped_doc(payload)))
+                    conn.execute(
+                        f"UPDATE {s}.complaints SET payload = %s::jsonb WHERE id = %s",
+                        (q.escaped_json(q.complaint_doc(erased)), stored_id),
+                    )
+                changed = []
+                for position, text in conn.execute(
+                    f"SELECT position, payload FROM {s}.events WHERE complaint_id = %s",
+                    (stored_id,),
+                ).fetchall():
+                    event = q.load_event(q.unescaped_doc(text))
+                    erased_event = ev.redacted_event(event)
+                    if erased_event is not event:
+                        changed.append((q.escaped_json(q.event_doc(erased_event)), position))
+                if changed:
+                    with conn.cursor() as cur:
+                        cur.executemany(
+                            f"UPDATE {s}.events SET payload = %s::jsonb WHERE position = %s",
+                            changed,
+                        )
+        self._cache.forget([*(row[0] for row in rows), *(q.unescape_text(r[0]) for r in rows)])
+        return existed
+
+    def vacuum(self, *, full: bool = False) -> None:
+        """Run ``VACUUM`` on the tables erasure rewrites (complainants, complaints, events).
+
+        After :meth:`erase_personal_data` the old row versions are dead tuples in the table
+        files until VACUUM removes them; autovacuum does so eventually, this does it now.
+        ``full=True`` runs ``VACUUM FULL``, which rewrites the tables into new files (the old
+        ones are deleted) but holds an exclusive lock meanwhile. Neither reaches the server's
+        write-ahead log, archives or backups.
+        """
+        if not isinstance(full, bool):
+            raise ValidationError([("full", "expected a bool")], what="vacuum")
+        s = self._s
+        option = "(FULL) " if full else ""
+        with self._read() as conn:  # autocommit: VACUUM cannot run inside a transaction
+            conn.execute(f"VACUUM {option}{s}.complainants, {s}.complaints, {s}.events")
 
     # --- reads ----------------------------------------------------------------------------------
 

@@ -20,7 +20,9 @@ from os import PathLike, fspath
 from types import TracebackType
 from typing import Any
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
+from iso10002._time import MICROSECOND, from_micros, micros
 from iso10002.errors import (
     ComplaintNotFound,
     ConcurrencyConflict,
@@ -28,8 +30,9 @@ from iso10002.errors import (
     NotFoundError,
     StorageError,
     ValidationError,
+    describe,
 )
-from iso10002.model import Complainant, Complaint
+from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
@@ -46,7 +49,7 @@ from . import _sql as q
 __all__ = ["SCHEMA_VERSION", "SqliteDeliveryLog", "SqliteRepository"]
 
 DIALECT = q.Dialect(
-    placeholder="?", time=c.micros, text=q.IDENTITY, true="1", false="0", json=c.to_json
+    placeholder="?", time=micros, text=q.IDENTITY, true="1", false="0", json=c.to_json
 )
 
 _COMPLAINT_INSERT = (
@@ -186,6 +189,8 @@ _UpdateRows = tuple[str, tuple[Any, ...], list[tuple[Any, ...]], q.Prepared]
 """A prepared save: the UPDATE statement, its parameters (without the expected version) and
 the event rows."""
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_MAX_TIMEOUT = 86_400
+"""The longest *timeout* (seconds): SQLite's busy timeout is a 32-bit count of milliseconds."""
 _UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
 
 
@@ -209,6 +214,7 @@ def _translate(exc: BaseException) -> None:
     if isinstance(exc, sqlite3.Error):
         raise StorageError(f"SQLite failed: {exc}") from exc
     if isinstance(exc, UnicodeEncodeError):
+        c.scrub(exc)  # it stays reachable as the new error's __context__
         raise ValidationError(
             [("", "text must be valid Unicode (no lone surrogates) to be stored")]
         ) from None
@@ -292,6 +298,7 @@ class _Connections:
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA cache_size = -16384")
             conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA secure_delete = ON")
         except BaseException:  # pragma: no cover - a connection that opened takes its pragmas
             conn.close()
             raise
@@ -368,17 +375,27 @@ class SqliteRepository:
         synchronous: str = "FULL",
         cache_size: int = 2048,
     ) -> None:
-        if synchronous.upper() not in _SYNCHRONOUS:
+        if not isinstance(synchronous, str) or synchronous.upper() not in _SYNCHRONOUS:
             raise ValidationError(
                 [("synchronous", f"expected one of: {', '.join(_SYNCHRONOUS)}")],
                 what="SQLite options",
             )
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+        if not v.is_number(timeout) or not 0 <= timeout <= _MAX_TIMEOUT:
             raise ValidationError(
-                [("timeout", "expected a number of seconds, at least 0")], what="SQLite options"
+                [("timeout", f"expected a number of seconds from 0 to {_MAX_TIMEOUT}")],
+                what="SQLite options",
+            )
+        if not isinstance(path, (str, PathLike)):
+            raise ValidationError(
+                [("path", f"expected a str or path, got {describe(path)}")], what="SQLite options"
             )
         self._cache = q.DecodedCache(cache_size)
         self._path = fspath(path)
+        if not isinstance(self._path, str) or "\x00" in self._path or v.has_surrogate(self._path):
+            raise ValidationError(
+                [("path", "expected a file path without NUL characters, valid Unicode")],
+                what="SQLite options",
+            )
         self._db = _Connections(self._path, timeout=timeout, synchronous=synchronous.upper())
         self._deliveries = SqliteDeliveryLog(self)
         try:
@@ -523,11 +540,45 @@ class SqliteRepository:
         conn.executemany(_EVENT_INSERT, event_rows)
 
     def erase_personal_data(self, complainant_id: str) -> bool:
-        """Delete the complainant record; return whether one existed."""
+        """Delete the complainant record and erase the free text of their complaints and
+        events, in one transaction; return whether a record existed.
+
+        Deleted and overwritten content is zeroed (``secure_delete``), and the write-ahead log
+        is checkpointed and truncated afterwards, so the erased text lingers in no page of the
+        database file and in no frame of its ``-wal`` (unless another connection is reading
+        at that moment: the next erasure's checkpoint clears it).
+        """
         c.check_text_key("complainant_id", complainant_id)
         with self._write() as conn:
-            deleted = conn.execute("DELETE FROM complainants WHERE id = ?", (complainant_id,))
-            return deleted.rowcount > 0
+            existed = (
+                conn.execute("DELETE FROM complainants WHERE id = ?", (complainant_id,)).rowcount
+                > 0
+            )
+            rows = conn.execute(
+                "SELECT id, payload FROM complaints WHERE complainant_id = ?", (complainant_id,)
+            ).fetchall()
+            for complaint_id, payload in rows:
+                if payload is not None:
+                    erased = redacted(q.load_complaint(json.loads(payload)))
+                    conn.execute(
+                        "UPDATE complaints SET payload = ? WHERE id = ?",
+                        (c.to_json(q.complaint_doc(erased)), complaint_id),
+                    )
+                events = conn.execute(
+                    "SELECT position, payload FROM events WHERE complaint_id = ?", (complaint_id,)
+                ).fetchall()
+                changed = []
+                for position, text in events:
+                    event = q.load_event(json.loads(text))
+                    erased_event = ev.redacted_event(event)
+                    if erased_event is not event:
+                        changed.append((c.to_json(q.event_doc(erased_event)), position))
+                conn.executemany("UPDATE events SET payload = ? WHERE position = ?", changed)
+        self._cache.forget(row[0] for row in rows)
+        if self._path != ":memory:":
+            with self._read() as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        return existed
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -639,10 +690,10 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         attempts=int(row[2]),
         status=DeliveryStatus(row[3]),
         last_error=row[4],
-        available_at=c.from_micros(row[5]),
+        available_at=from_micros(row[5]),
         claimed_by=row[6],
-        lease_until=None if row[7] is None else c.from_micros(row[7]),
-        delivered_at=None if row[8] is None else c.from_micros(row[8]),
+        lease_until=None if row[7] is None else from_micros(row[7]),
+        delivered_at=None if row[8] is None else from_micros(row[8]),
     )
 
 
@@ -659,7 +710,7 @@ class SqliteDeliveryLog:
         """Record a delivery; ``False`` if *key* is already recorded."""
         c.check_name("key", key)
         text = c.payload_json(payload)
-        at = c.micros(c.check_aware("available_at", available_at))
+        at = micros(c.check_aware("available_at", available_at))
         with self._repository._write() as conn:
             inserted = conn.execute(
                 "INSERT INTO deliveries (key, payload, attempts, status, available_at) "
@@ -671,9 +722,9 @@ class SqliteDeliveryLog:
     def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
         """Lease up to *limit* due deliveries to *worker*."""
         c.check_name("worker", worker)
-        at = c.micros(c.check_aware("now", now))
+        at = micros(c.check_aware("now", now))
         c.check_positive_int("limit", limit)
-        until = at + c.check_lease(lease) // c.MICROSECOND
+        until = at + c.check_lease(lease) // MICROSECOND
         with self._repository._write() as conn:
             keys = [
                 r[0]
@@ -708,7 +759,7 @@ class SqliteDeliveryLog:
         """Record the delivery; ``False`` if it was already delivered."""
         c.check_name("key", key)
         c.check_name("worker", worker)
-        when = c.micros(c.check_aware("at", at))
+        when = micros(c.check_aware("at", at))
         with self._repository._write() as conn:
             status, _ = self._status(conn, key)
             if status == DeliveryStatus.DELIVERED.value:
@@ -727,7 +778,7 @@ class SqliteDeliveryLog:
         c.check_name("key", key)
         c.check_name("worker", worker)
         c.check_error(error)
-        when = c.micros(c.check_aware("retry_at", retry_at))
+        when = micros(c.check_aware("retry_at", retry_at))
         c.check_bool("dead", dead)
         with self._repository._write() as conn:
             status, holder = self._status(conn, key)

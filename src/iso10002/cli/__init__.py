@@ -301,7 +301,7 @@ def _cmd_erase(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import simulate
+    from ._demo import simulate
 
     with _open(args) as storage:
         summary = simulate(storage, complaints=args.complaints, seed=args.seed)

@@ -30,6 +30,7 @@ from iso10002.model import Complainant, Complaint
 from iso10002.notify.channels import Notifier
 from iso10002.notify.message import DEFAULT_TEMPLATES, Message, Notification, TemplateSet
 from iso10002.ports import Storage
+from iso10002.sla import describe_deadline
 
 __all__ = [
     "DEFAULT_RULES",
@@ -111,7 +112,7 @@ def _when(at: datetime | None, zone: tzinfo) -> str | None:
 
 
 def _day(at: datetime | None, zone: tzinfo) -> str | None:
-    return None if at is None else at.astimezone(zone).strftime("%A %d %B %Y")
+    return None if at is None else describe_deadline(at, zone)
 
 
 def _context(event: ev.Event, complaint: Complaint, zone: tzinfo) -> dict[str, Any]:

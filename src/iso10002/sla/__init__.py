@@ -6,7 +6,9 @@
 * durations :class:`BusinessTime`, :class:`BusinessDays`, :class:`CalendarDays`, :class:`Weeks`;
 * :class:`SlaPolicy`: targets per milestone chosen by priority, channel, category and segment;
 * :class:`SlaClock`: a pausable clock computed from recorded facts;
-* :mod:`iso10002.sla.presets`: regulatory deadlines with their citations.
+* :mod:`iso10002.sla.presets`: regulatory deadlines with their citations;
+* :func:`deadline_day` and :func:`describe_deadline`: the one way a deadline is shown to people;
+* :func:`clock_events` and :class:`PolicyPlanner`: the clock events a complaint's move implies.
 
 The semantics are documented with examples in ``docs/sla.md``.
 """
@@ -24,6 +26,7 @@ from .calendar import (
     RecurringHoliday,
 )
 from .clock import DEFAULT_THRESHOLDS, ClockStatus, SlaClock, SuspensionWindow
+from .deadlines import deadline_day, describe_deadline
 from .durations import (
     BusinessDays,
     BusinessTime,
@@ -33,6 +36,7 @@ from .durations import (
     duration_from_dict,
     duration_to_dict,
 )
+from .planning import PolicyPlanner, SlaPlan, SlaPlanner, clock_events
 from .policy import MILESTONES, PRIORITIES, Rule, SlaPolicy, Target
 from .presets import PRESETS, Anchor, Milestone, Preset, preset, preset_names
 
@@ -55,14 +59,20 @@ __all__ = [
     "Holiday",
     "Milestone",
     "OpeningInterval",
+    "PolicyPlanner",
     "Preset",
     "RecurringHoliday",
     "Rule",
     "SlaClock",
+    "SlaPlan",
+    "SlaPlanner",
     "SlaPolicy",
     "SuspensionWindow",
     "Target",
     "Weeks",
+    "clock_events",
+    "deadline_day",
+    "describe_deadline",
     "duration_from_dict",
     "duration_to_dict",
     "preset",

@@ -32,6 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
+from iso10002._time import EPOCH
 from iso10002.errors import ValidationError, describe
 
 __all__ = ["DAY", "HIGH_YEAR", "LOW_YEAR", "US", "Engine"]
@@ -40,7 +41,6 @@ SECOND = 1_000_000
 DAY = 86_400 * SECOND
 WEEK = 7 * DAY
 US = timedelta(microseconds=1)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 NAIVE_EPOCH = datetime(1970, 1, 1)
 EPOCH_ORD = date(1970, 1, 1).toordinal()
 #: Local wall time of Monday 1969-12-29 00:00 relative to 1970-01-01 00:00.
@@ -117,7 +117,7 @@ class Table:
         self.fast = all(x <= y for x, y in zip(self.rw, self.rw[1:], strict=False))
 
 
-def _out_of_range(path: str) -> ValidationError:
+def out_of_range(path: str) -> ValidationError:
     return ValidationError(
         [(path, f"outside the supported range {RANGE_TEXT}")], what="business-calendar operation"
     )
@@ -280,7 +280,7 @@ class Engine:
         except TypeError:
             raise _refuse(path, t, "an aware datetime") from None
         if not LOW_US <= us < HIGH_US:
-            raise _out_of_range(path)
+            raise out_of_range(path)
         return us
 
     def to_dt(self, us: int) -> datetime:
@@ -507,7 +507,7 @@ class Engine:
             tab = self._tab or self.table_for(0)
             if up:
                 if tab.yhi > HIGH_YEAR + 1:
-                    raise _out_of_range("result")
+                    raise out_of_range("result")
                 s2, g2, c2, _t0, t1, total, tr2, _base = self._build_year(tab.yhi)
                 base = tab.c_hi
                 new = Table(
@@ -522,7 +522,7 @@ class Engine:
                 )
             else:
                 if tab.ylo < LOW_YEAR - 1:
-                    raise _out_of_range("result")
+                    raise out_of_range("result")
                 s2, g2, c2, _t0, _t1, total, tr2, base2 = self._build_year(tab.ylo - 1)
                 base = tab.cst[0] - total
                 new = Table(
@@ -764,7 +764,7 @@ class Engine:
             lo = first_year if bd is None else min(first_year, bd[2])
             hi = last_year + 1 if bd is None else max(last_year + 1, bd[3])
             if lo < LOW_YEAR - 1 or hi > HIGH_YEAR + 2:
-                raise _out_of_range("result")
+                raise out_of_range("result")
             hol = sorted(
                 d
                 for year in range(lo, hi)
@@ -818,6 +818,6 @@ class Engine:
             hi_year = max(hi_year, day_year, year) + 1
             wanted = (max(lo_year, LOW_YEAR - 1), min(hi_year, HIGH_YEAR + 1))
             if wanted == tried:
-                raise _out_of_range("result")
+                raise out_of_range("result")
             tried = wanted
             bd = self._bd_table(*wanted)

@@ -36,11 +36,12 @@ import attrs
 from dateutil.easter import EASTER_JULIAN, EASTER_ORTHODOX, EASTER_WESTERN, easter
 from dateutil.rrule import rruleset, rrulestr
 
+from iso10002 import _validate as v
+from iso10002._time import EPOCH
 from iso10002.errors import ConfigurationError, Problem, ValidationError, describe
 
 from ._engine import (
     DAY,
-    EPOCH,
     EPOCH_ORD,
     HIGH_US,
     HIGH_YEAR,
@@ -49,7 +50,7 @@ from ._engine import (
     SECOND,
     US,
     Engine,
-    _out_of_range,
+    out_of_range,
 )
 
 __all__ = [
@@ -139,7 +140,7 @@ class OpeningInterval:
             ("start", self.start, 0, 86_399),
             ("end", self.end, 1, 86_400),
         ):
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            if not v.is_int(value) or not low <= value <= high:
                 problems.append(Problem(name, f"expected seconds from {low} to {high}"))
         if not problems and self.start == self.end:
             problems.append(Problem("end", "an interval must not start and end at the same time"))
@@ -366,11 +367,7 @@ def _check_holiday(h: object, path: str, problems: list[Problem]) -> None:
                     )
                 )
     elif isinstance(h, EasterHoliday):
-        if (
-            not isinstance(h.offset, int)
-            or isinstance(h.offset, bool)
-            or abs(h.offset) > _MAX_EASTER_OFFSET
-        ):
+        if not v.is_int(h.offset) or abs(h.offset) > _MAX_EASTER_OFFSET:
             problems.append(
                 Problem(
                     f"{path}.easter",
@@ -551,11 +548,7 @@ class BusinessCalendar:
         given: list[object] = (
             list(years) if isinstance(years, (range, list, tuple, set, frozenset)) else [years]
         )
-        wanted = [
-            y
-            for y in given
-            if isinstance(y, int) and not isinstance(y, bool) and LOW_YEAR <= y <= HIGH_YEAR
-        ]
+        wanted = [y for y in given if v.is_int(y) and LOW_YEAR <= y <= HIGH_YEAR]
         if not wanted or len(wanted) != len(given):
             raise ConfigurationError(
                 [("years", f"expected years from {LOW_YEAR} to {HIGH_YEAR}")], what=_WHAT
@@ -607,7 +600,7 @@ class BusinessCalendar:
             us = engine.to_us(start, "start")
         result = engine.add_us(us, duration // US)
         if not LOW_US <= result < HIGH_US:
-            raise _out_of_range("result")
+            raise out_of_range("result")
         return engine.to_dt(result)
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
@@ -633,7 +626,7 @@ class BusinessCalendar:
         engine = self._engine
         result = engine.next_close_us(engine.to_us(at, "at"))
         if result >= HIGH_US:
-            raise _out_of_range("result")
+            raise out_of_range("result")
         return engine.to_dt(result)
 
     def local_date(self, at: datetime) -> date:
@@ -653,7 +646,7 @@ class BusinessCalendar:
         _count(n, "n")
         found = self._engine.add_business_days(d, n)
         if not _ORD_LOW <= found <= _ORD_HIGH:
-            raise _out_of_range("result")
+            raise out_of_range("result")
         return date.fromordinal(found)
 
     def business_days_between(self, day1: date, day2: date) -> int:
@@ -678,7 +671,7 @@ class BusinessCalendar:
         _count(n, "n", low=0)
         found = engine.add_business_days(engine.local_ordinal(us), n)
         if not _ORD_LOW <= found <= _ORD_HIGH:
-            raise _out_of_range("result")
+            raise out_of_range("result")
         return engine.to_dt(engine.close_of_business(found))
 
     def end_of_day(self, day: date) -> datetime:
@@ -690,7 +683,7 @@ class BusinessCalendar:
         """The instant of local wall time *day* + *seconds* (``fold=0``: a time in a gap moves
         forward by the gap; an ambiguous one takes the first occurrence)."""
         d = _ordinal(day, "day")
-        if not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds <= 172_800:
+        if not v.is_int(seconds) or not 0 <= seconds <= 172_800:
             raise ValidationError(
                 [("seconds", "expected whole seconds from 0 to 172800 (48 hours)")], what=_OP
             )
@@ -714,7 +707,7 @@ def _ordinal(day: object, path: str) -> int:
 
 
 def _count(n: object, path: str, low: int = -_MAX_BUSINESS_DAYS) -> None:
-    if not isinstance(n, int) or isinstance(n, bool):
+    if not v.is_int(n):
         raise ValidationError([(path, f"expected an int, got {describe(n)}")], what=_OP)
     if not low <= n <= _MAX_BUSINESS_DAYS:
         raise ValidationError(
@@ -845,7 +838,7 @@ def _holidays_from_list(value: object, problems: list[Problem]) -> Iterable[Holi
         elif "easter" in item:
             _check_keys(item, ("easter", "method", "name"), path, problems)
             offset = item["easter"]
-            if not isinstance(offset, int) or isinstance(offset, bool):
+            if not v.is_int(offset):
                 problems.append(
                     Problem(f"{path}.easter", f"expected whole days, got {describe(offset)}")
                 )

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from iso10002 import _validate as v
 from iso10002.errors import Problem, ValidationError, describe
 
 from ._engine import US, Engine, merge
@@ -45,7 +46,7 @@ def check_thresholds(value: object, path: str = "thresholds") -> list[Problem]:
     if not isinstance(value, tuple):
         return [Problem(path, f"expected a tuple of fractions, got {describe(value)}")]
     for i, f in enumerate(value):
-        if not isinstance(f, (int, float)) or isinstance(f, bool) or not math.isfinite(f):
+        if not v.is_number(f) or (isinstance(f, float) and not math.isfinite(f)):
             return [Problem(f"{path}[{i}]", f"expected a number, got {describe(f)}")]
         if not 0 < f <= 1:
             return [Problem(f"{path}[{i}]", "expected a fraction in (0, 1]")]

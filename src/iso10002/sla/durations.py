@@ -18,9 +18,10 @@ from typing import Any
 
 import attrs
 
+from iso10002 import _validate as v
 from iso10002.errors import ConfigurationError, Problem, ValidationError, describe
 
-from ._engine import DAY, EPOCH_ORD, HIGH_US, US, _out_of_range
+from ._engine import DAY, EPOCH_ORD, HIGH_US, US, out_of_range
 from .calendar import BusinessCalendar
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Duration",
     "Weeks",
     "duration_from_dict",
+    "duration_problems",
     "duration_to_dict",
 ]
 
@@ -43,7 +45,7 @@ def _bad(path: str, message: str, what: str) -> ValidationError:
 
 
 def _check_count(value: object, what: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not v.is_int(value):
         raise _bad("n", f"expected an int, got {describe(value)}", what)
     if not 0 <= value <= _MAX_DAYS:
         raise _bad("n", f"expected an int from 0 to {_MAX_DAYS}", what)
@@ -154,7 +156,7 @@ def _calendar_due(
     else:
         result = engine.wall_to_utc(day * DAY + local_us % DAY)
     if result >= HIGH_US:
-        raise _out_of_range("result")
+        raise out_of_range("result")
     return engine.to_dt(result)
 
 
@@ -237,7 +239,7 @@ def duration_from_dict(
     """Parse a duration's dict form; raises ``ConfigurationError`` naming ``path.key``.
 
     *extra* names keys that may sit beside the duration (they are ignored here)."""
-    problems = _duration_problems(data, path, extra=extra)
+    problems = duration_problems(data, path, extra=extra)
     if problems:
         raise ConfigurationError(problems, what=what)
     return _build(data)  # type: ignore[arg-type]
@@ -247,7 +249,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _duration_problems(
+def duration_problems(
     data: object, path: str = "", *, extra: tuple[str, ...] = ()
 ) -> list[Problem]:
     """Every problem of a duration's dict form (empty when it is valid)."""
@@ -276,7 +278,7 @@ def _duration_problems(
             problems.append(Problem(_join(path, kind), "too long (at most 36500 days)"))
     else:
         high = _MAX_DAYS // 7 if kind == "weeks" else _MAX_DAYS
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
+        if not v.is_int(value) or not 0 <= value <= high:
             problems.append(Problem(_join(path, kind), f"expected an int from 0 to {high}"))
         if kind == "business_days" and "to_end_of_day" in data:
             problems.append(Problem(_join(path, "to_end_of_day"), "not allowed with business_days"))

@@ -41,8 +41,8 @@ from .clock import DEFAULT_THRESHOLDS, SlaClock, SuspensionWindow, check_thresho
 from .durations import (
     DURATION_TYPES,
     Duration,
-    _duration_problems,
     duration_from_dict,
+    duration_problems,
 )
 
 __all__ = ["MILESTONES", "PRIORITIES", "Rule", "SlaPolicy", "Target"]
@@ -409,7 +409,7 @@ def _targets_from_dict(
             )
             ok = False
             continue
-        found = _duration_problems(spec, where, extra=("thresholds",))
+        found = duration_problems(spec, where, extra=("thresholds",))
         own = thresholds
         if isinstance(spec, Mapping) and "thresholds" in spec:
             raw = spec["thresholds"]

@@ -163,7 +163,7 @@ class Taxonomy:
 
     def roll_up(self, code: str, level: int) -> str:
         """The ancestor of *code* at *level* (1 = root); *code* itself if it is not deeper."""
-        if not isinstance(level, int) or isinstance(level, bool) or level < 1:
+        if not v.is_int(level) or level < 1:
             raise ValidationError([("level", "must be an int of at least 1")], what="roll_up")
         path = self.path(code)
         return path[min(level, len(path)) - 1]

@@ -24,6 +24,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
+from iso10002 import _validate as v
 from iso10002.errors import ConfigurationError, Problem, ValidationError, describe
 from iso10002.model import Assessment, Breadth, Complexity, Overlay, Priority, Safety
 
@@ -230,7 +231,7 @@ def _overlay_steps(raw: object, problems: list[Problem]) -> dict[Overlay, int]:
         return out
     for key, value in raw.items():
         overlay = _member(Overlay, key, "overlays", problems)
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3:
+        if not v.is_int(value) or not 0 <= value <= 3:
             problems.append(Problem(f"overlays.{key}", "expected a step count from 0 to 3"))
         elif overlay is not None:
             out[overlay] = value
@@ -259,10 +260,7 @@ def _matrix_problems(matrix: SeverityMatrix) -> list[Problem]:
     )
     if not all(isinstance(k, Safety) and isinstance(p, Priority) for k, p in matrix.safety.items()):
         problems.append(Problem("safety", "expected Safety keys and Priority values"))
-    if not all(
-        isinstance(k, Overlay) and isinstance(s, int) and not isinstance(s, bool)
-        for k, s in matrix.overlays.items()
-    ):
+    if not all(isinstance(k, Overlay) and v.is_int(s) for k, s in matrix.overlays.items()):
         problems.append(Problem("overlays", "expected Overlay keys and int steps"))
     immediate: object = matrix.immediate_action
     if immediate is not None and not isinstance(immediate, Priority):
@@ -288,7 +286,7 @@ def assess(
     listing every bad factor. Without a *rationale*, the matrix's steps are recorded as one.
     """
     problems: list[Problem] = []
-    if not isinstance(impact, int) or isinstance(impact, bool) or impact not in _IMPACTS:
+    if not v.is_int(impact) or impact not in _IMPACTS:
         problems.append(Problem("impact", "expected an int from 1 to 4"))
     breadth_m = _member(Breadth, breadth, "breadth", problems)
     safety_m = _member(Safety, safety, "safety", problems)

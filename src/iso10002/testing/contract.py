@@ -25,6 +25,7 @@ builders :func:`new_complaint` and :func:`advance` make valid test data for your
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
@@ -44,6 +45,7 @@ from iso10002.errors import (
 )
 from iso10002.model import (
     Assessment,
+    Attachment,
     Breadth,
     Channel,
     Classification,
@@ -51,9 +53,12 @@ from iso10002.model import (
     Complaint,
     ComplaintDetails,
     Complexity,
+    EscalationKind,
     ExternalReference,
+    Outcome,
     Priority,
     Safety,
+    redacted,
 )
 from iso10002.ports import (
     BatchSaving,
@@ -68,12 +73,15 @@ from iso10002.ports import (
     Update,
     provides,
 )
+from iso10002.serialization import dump
 
 __all__ = [
+    "CANARY",
     "T0",
     "DeliveryLogContract",
     "RepositoryContract",
     "advance",
+    "canary_history",
     "new_complaint",
 ]
 
@@ -155,6 +163,58 @@ def advance(
         **fields,
     )
     return ev.apply(complaint, event), event
+
+
+CANARY = ("Zebulon Quaxworth", "zq.canary@example.org", "+44 7700 900123")
+"""A name, e-mail address and phone number that erasure must leave nowhere."""
+
+_TYPED = "Call Zebulon Quaxworth on +44 7700 900123 or write to zq.canary@example.org"
+
+
+def canary_history(
+    number: int, *, complainant_id: str = "p-1"
+) -> tuple[NewComplaint, list[ev.Event]]:
+    """A new complaint ``c-<number>`` whose every free text holds the :data:`CANARY`, and the
+    events that follow its receipt: an assessment and its revision, a note, findings, a
+    decision and its communication, a reply, an escalation, a satisfaction score, a closure,
+    a reopening and a withdrawal, each with the canary in its text."""
+    item = new_complaint(number, complainant_id=complainant_id, subject=_TYPED, description=_TYPED)
+    receipt = item.events[0]
+    assert isinstance(receipt, ev.ComplaintReceived)
+    details = attrs.evolve(
+        receipt.details,
+        desired_remedy=_TYPED,
+        attachments=(Attachment(uri="https://files.example/zq.canary@example.org/id.pdf"),),
+    )
+    receipt = attrs.evolve(receipt, details=details)
+    complaint = ev.apply(None, receipt)
+    person = Complainant(id=complainant_id, name=CANARY[0], email=CANARY[1], phone=CANARY[2])
+    assessment = attrs.evolve(_assessment(Priority.P2), rationale=_TYPED)
+    steps: list[tuple[type[ev.Event], dict[str, Any]]] = [
+        (ev.ComplaintAssessed, {"assessment": assessment}),
+        (ev.AssessmentRevised, {"assessment": assessment, "reason": _TYPED}),
+        (ev.NoteAdded, {"text": _TYPED}),
+        (ev.FindingsRecorded, {"summary": _TYPED, "root_causes": {"process"}}),
+        (ev.DecisionMade, {"outcome": Outcome.PARTLY_UPHELD, "reasons": _TYPED}),
+        (ev.DecisionCommunicated, {"external_options_given": True}),
+        (ev.ComplainantReplied, {"accepted": False, "comment": _TYPED}),
+        (ev.ComplaintEscalated, {"kind": EscalationKind.INTERNAL_REVIEW, "reason": _TYPED}),
+        (ev.SatisfactionRecorded, {"score": 2, "comment": _TYPED}),
+        (ev.ComplaintClosed, {"reason": _TYPED[:200]}),
+        (ev.ComplaintReopened, {"reason": _TYPED}),
+        (ev.ComplaintWithdrawn, {"reason": _TYPED[:200]}),
+    ]
+    events: list[ev.Event] = []
+    current = complaint
+    for event_type, fields in steps:
+        current, event = advance(current, event_type, **fields)
+        events.append(event)
+    return NewComplaint(complaint, (receipt,), person), events
+
+
+def _shows_canary(value: object) -> bool:
+    text = json.dumps(dump(value) if attrs.has(type(value)) else value, ensure_ascii=False)
+    return any(secret in text for secret in CANARY)
 
 
 def _move(complaint: Complaint, to_state: str) -> tuple[Complaint, ev.Event]:
@@ -806,7 +866,7 @@ class RepositoryContract:
 
     # --- personal data ------------------------------------------------------------------------
 
-    def test_erasure_removes_the_complainant_and_nothing_else(
+    def test_erasure_removes_the_complainant_and_only_their_texts(
         self, repository: ComplaintRepository
     ) -> None:
         dataset = self._dataset(repository)
@@ -818,13 +878,73 @@ class RepositoryContract:
         assert repository.get_complainant("p-2") is not None
         assert repository.erase_personal_data("p-1") is False
         assert repository.erase_personal_data("p-unknown") is False
-        assert self._log(repository) == log
+        theirs = {c.id for c in dataset if c.complainant_id == "p-1"}
+        assert theirs
+        assert self._log(repository) == [
+            StoredEvent(s.position, ev.redacted_event(s.event))
+            if s.event.complaint_id in theirs
+            else s
+            for s in log
+        ]
+        dataset = [redacted(c) if c.id in theirs else c for c in dataset]
         assert list(repository.query(ComplaintQuery(limit=100)).items) == dataset
         assert {
             name: repository.count(ComplaintQuery(**f)) for name, f in self.QUERIES.items()
         } == counts
         query = ComplaintQuery(complainant_id="p-1")
         assert list(repository.query(query).items) == [c for c in dataset if query.matches(c)]
+
+    def test_erasure_erases_free_text_and_keeps_the_facts(
+        self, repository: ComplaintRepository
+    ) -> None:
+        item, later = canary_history(1)
+        self._add(repository, item)
+        repository.save(
+            ev.replay(later, item.complaint), expected_version=1, events=later
+        )  # c-1: every text holds the canary
+        fresh, _ = canary_history(2)
+        self._add(repository, fresh)  # c-2: just received (version 1)
+        other, other_later = canary_history(3, complainant_id="p-3")
+        self._add(repository, other)  # c-3: another person's, untouched
+        repository.save(
+            ev.replay(other_later, other.complaint), expected_version=1, events=other_later
+        )
+        before = {cid: repository.get(cid) for cid in ("c-1", "c-2", "c-3")}
+        history = {cid: repository.events(cid) for cid in before}
+        log = self._log(repository)
+        counts = {name: repository.count(ComplaintQuery(**f)) for name, f in self.QUERIES.items()}
+        assert _shows_canary(before["c-1"])
+        assert _shows_canary(history["c-1"][-1])
+
+        assert repository.erase_personal_data("p-1") is True
+
+        for cid in ("c-1", "c-2"):
+            after = repository.get(cid)
+            assert after == redacted(before[cid])  # every fact kept, only the texts erased
+            assert not _shows_canary(after)
+            erased = repository.events(cid)
+            assert erased == [ev.redacted_event(e) for e in history[cid]]
+            assert not any(_shows_canary(e) for e in erased)
+            assert ev.replay(erased) == after
+            assert repository.get_by_reference(after.reference) == after
+            assert list(repository.query(ComplaintQuery(complainant_id="p-1")).items)
+        assert repository.get_complainant("p-1") is None
+        assert repository.get("c-3") == before["c-3"]
+        assert repository.events("c-3") == history["c-3"]
+        assert repository.get_complainant("p-3") is not None
+        new_log = self._log(repository)
+        assert [(s.position, type(s.event), s.event.sequence) for s in new_log] == [
+            (s.position, type(s.event), s.event.sequence) for s in log
+        ]
+        assert not any(_shows_canary(s.event) for s in new_log if s.event.complaint_id != "c-3")
+        assert {
+            name: repository.count(ComplaintQuery(**f)) for name, f in self.QUERIES.items()
+        } == counts
+        # Erasing again changes nothing; a complaint saved after erasure saves as usual.
+        assert repository.erase_personal_data("p-1") is False
+        assert repository.get("c-1") == redacted(before["c-1"])
+        saved = self._save(repository, repository.get("c-2"), ("state", "acknowledged"))
+        assert repository.get("c-2") == saved
 
     # --- hostile text -------------------------------------------------------------------------
 

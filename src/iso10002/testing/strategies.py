@@ -3,7 +3,9 @@
 Every value drawn is valid by construction: histories start with ``ComplaintReceived``, number
 their events 1, 2, 3, … without gaps, move forward in time, follow the default ISO 10002 process
 (received → acknowledged → assessed → investigating → responded → closed, with pauses, reviews,
-escalations, withdrawal and reopening) and fold with :func:`iso10002.events.replay`.
+escalations, withdrawal and reopening) and fold with :func:`iso10002.events.replay`. SLA
+clocks follow the service's rules: a clock stopped or paused after its due instant has its breach
+recorded first, at the due instant, and a withdrawal stops the clocks as cancelled.
 
 The strategies are registered for :func:`hypothesis.strategies.from_type` through the
 ``hypothesis`` entry point, so ``st.from_type(Complaint)`` works once the package is installed.
@@ -19,6 +21,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002.model import (
     Assessment,
@@ -32,6 +35,7 @@ from iso10002.model import (
     Complexity,
     ContactMethod,
     EscalationKind,
+    MilestoneStatus,
     Outcome,
     Overlay,
     Priority,
@@ -58,7 +62,7 @@ def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 def _check_size(name: str, value: object, *, low: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not v.is_int(value):
         raise InvalidArgument(f"{name}={value!r} must be an int")
     if value < low:
         raise InvalidArgument(f"{name}={value!r} must be at least {low}")
@@ -186,6 +190,23 @@ class _History:
         warnings = ((0.5, self.now + (due - self.now) / 2),)
         self.emit(ev.SlaClockStarted, milestone=milestone, due_at=due, warnings=warnings)
 
+    def notice_breach(self, milestone: str) -> None:
+        """Record the breach of a clock past its due instant, as the service does before the
+        clock stops or pauses."""
+        clock = self.complaint.clock(milestone)
+        if (
+            clock is not None
+            and clock.breached_at is None
+            and clock.status(self.now) is MilestoneStatus.OVERDUE
+        ):
+            self.emit(ev.SlaBreached, milestone=milestone, due_at=clock.due_at, actor="system")
+
+    def stop_clock(self, milestone: str, *, cancelled: bool = False) -> None:
+        clock = self.complaint.clock(milestone)
+        if clock is not None and clock.stopped_at is None:
+            self.notice_breach(milestone)
+            self.emit(ev.SlaClockStopped, milestone=milestone, cancelled=cancelled, actor="system")
+
 
 def _choices(h: _History) -> tuple[list[Callable[[], None]], list[Callable[[], None]]]:
     """The side actions and the process steps possible now."""
@@ -221,22 +242,19 @@ def _choices(h: _History) -> tuple[list[Callable[[], None]], list[Callable[[], N
                             actor="system",
                         )
                     )
-            if clock.breached_at is None and clock.due_at is not None and clock.due_at <= h.now:
-                options.append(
-                    partial(h.emit, ev.SlaBreached, milestone=clock.milestone, actor="system")
-                )
+            if clock.breached_at is None and clock.due_at is not None and clock.due_at < h.now:
+                options.append(partial(h.notice_breach, clock.milestone))
     if not terminal and draw(st.integers(0, 9)) == 0:
 
         def withdraw() -> None:
             h.emit(ev.ComplaintWithdrawn, reason=draw(_optional(_text(40))))
             h.move("withdraw", "withdrawn")
+            for clock in h.complaint.clocks:
+                h.stop_clock(clock.milestone, cancelled=True)
 
         options.append(withdraw)
 
-    def stop_clock(milestone: str) -> None:
-        clock = h.complaint.clock(milestone)
-        if clock is not None and clock.stopped_at is None:
-            h.emit(ev.SlaClockStopped, milestone=milestone, actor="system")
+    stop_clock = h.stop_clock
 
     if c.state == "received":
 
@@ -283,6 +301,7 @@ def _choices(h: _History) -> tuple[list[Callable[[], None]], list[Callable[[], N
                 h.move("request_information", "awaiting_complainant")
                 clock = h.complaint.clock("final_response")
                 if clock is not None and clock.running:
+                    h.notice_breach("final_response")
                     h.emit(ev.SlaClockPaused, milestone="final_response", actor="system")
 
             options.append(pause)
@@ -305,7 +324,10 @@ def _choices(h: _History) -> tuple[list[Callable[[], None]], list[Callable[[], N
             h.move("information_received", "investigating")
             clock = h.complaint.clock("final_response")
             if clock is not None and clock.paused_since is not None:
-                shift = h.now - clock.paused_since
+                # A breached clock keeps its due instant; otherwise the pause moves it on.
+                shift = (
+                    timedelta(0) if clock.breached_at is not None else h.now - clock.paused_since
+                )
                 h.emit(
                     ev.SlaClockResumed,
                     milestone="final_response",

@@ -16,7 +16,14 @@ from .defaults import (
 )
 from .definition import GuardRef, State, Transition, WorkflowDefinition
 from .diagram import to_dot, to_mermaid
-from .engine import SlaEffects, available_transitions, can_fire, fire, sla_effects
+from .engine import (
+    SlaEffects,
+    available_transitions,
+    can_fire,
+    fire,
+    sla_effects,
+    transitions_for,
+)
 from .guards import Guard, GuardCheck, RoleParams, guard, registered_guards
 
 __all__ = [
@@ -42,4 +49,5 @@ __all__ = [
     "small_business_workflow",
     "to_dot",
     "to_mermaid",
+    "transitions_for",
 ]

@@ -36,6 +36,7 @@ __all__ = [
     "can_fire",
     "fire",
     "sla_effects",
+    "transitions_for",
 ]
 
 _UTC = timezone.utc
@@ -281,6 +282,25 @@ def available_transitions(
     actor = _check_actor(actor)
     steps = _compiled(definition).by_state.get(complaint.state, ())
     return tuple(s.name for s in steps if _refusal(s, complaint, actor, {}) is None)
+
+
+def transitions_for(
+    definition: WorkflowDefinition,
+    state: str,
+    event: str | None,
+    fixed: Mapping[str, Any] | None = None,
+) -> tuple[str, ...]:
+    """The transitions that can leave *state* recording an *event* (an event class name; with
+    ``None``, those that only change the state), whose fixed fields include *fixed*, in
+    declaration order. Roles, guards and data are not checked."""
+    steps = _compiled(definition).by_state.get(state, ())
+    wanted = dict(fixed or {})
+    return tuple(
+        s.name
+        for s in steps
+        if (s.event_name or None) == event
+        and all(s.fixed.get(k) == value for k, value in wanted.items())
+    )
 
 
 def sla_effects(definition: WorkflowDefinition, from_state: str, to_state: str) -> SlaEffects:

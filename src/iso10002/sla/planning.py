@@ -1,0 +1,211 @@
+"""SLA planning: the clock events a complaint's move implies under a planner (pure).
+
+:func:`clock_events` is what the service records beside each workflow step: clocks that start,
+stop, pause, resume or take new targets, and breaches a late stop reveals. A
+:class:`SlaPlanner` computes deadlines; :class:`PolicyPlanner` is one from an
+:class:`~iso10002.sla.SlaPolicy` on a :class:`~iso10002.sla.BusinessCalendar`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from iso10002 import events as ev
+from iso10002.errors import ConfigurationError
+from iso10002.model import Complaint, MilestoneClock, MilestoneStatus
+from iso10002.workflow import WorkflowDefinition, sla_effects
+
+from .calendar import BusinessCalendar
+from .clock import SlaClock, SuspensionWindow
+from .policy import MILESTONES, SlaPolicy
+
+__all__ = ["PolicyPlanner", "SlaPlan", "SlaPlanner", "clock_events"]
+
+Warnings = tuple[tuple[float, datetime], ...]
+"""Warning thresholds and the instants they are reached."""
+
+
+@attrs.frozen
+class SlaPlan:
+    """When a clock falls due and when each warning threshold is crossed."""
+
+    due_at: datetime | None
+    warnings: Warnings = ()
+
+
+@runtime_checkable
+class SlaPlanner(Protocol):
+    """Computes SLA deadlines: what the service asks whenever a clock starts, resumes or may
+    need a new target."""
+
+    def plan(self, complaint: Complaint, milestone: str, clock: MilestoneClock) -> SlaPlan | None:
+        """The plan for *milestone* on *complaint*, given the clock's recorded facts (start and
+        pauses); ``None`` when no target applies to this complaint."""
+        ...
+
+
+class PolicyPlanner:
+    """An :class:`SlaPlanner` from an :class:`~iso10002.sla.SlaPolicy` on a business calendar.
+
+    The rule is chosen by the complaint's priority, channel, category and segment. Milestones
+    the policy does not know (or sets no target for) get no clock. *suspensions* are
+    regulator-wide windows during which every clock stands still (e.g. a preset's).
+    """
+
+    def __init__(
+        self,
+        calendar: BusinessCalendar,
+        policy: SlaPolicy,
+        *,
+        suspensions: Sequence[SuspensionWindow] = (),
+    ) -> None:
+        if not isinstance(calendar, BusinessCalendar):
+            raise ConfigurationError([("calendar", "expected a BusinessCalendar")])
+        if not isinstance(policy, SlaPolicy):
+            raise ConfigurationError([("policy", "expected an SlaPolicy")])
+        self.calendar = calendar
+        self.policy = policy
+        self.suspensions = tuple(suspensions)
+
+    @property
+    def zone(self) -> tzinfo:
+        """The calendar's time zone (used for dates shown to complainants)."""
+        return self.calendar.tz
+
+    def plan(self, complaint: Complaint, milestone: str, clock: MilestoneClock) -> SlaPlan | None:
+        """Due and warning instants for *milestone*, or ``None`` without a target."""
+        if milestone not in MILESTONES:
+            return None
+        priority = complaint.priority
+        target = self.policy.target_for(
+            milestone,
+            priority=None if priority is None else priority.value,
+            channel=complaint.details.channel.value,
+            category=complaint.classification.category,
+            segment=complaint.details.segment,
+        )
+        if target is None:
+            return None
+        sla_clock = SlaClock(
+            self.calendar,
+            clock.started_at,
+            target.duration,
+            pauses=clock.pauses,
+            paused_since=clock.paused_since,
+            thresholds=target.thresholds,
+            suspensions=self.suspensions,
+        )
+        due_at, warnings = sla_clock.schedule()
+        return SlaPlan(due_at=due_at, warnings=warnings)
+
+
+def clock_events(
+    workflow: WorkflowDefinition,
+    planner: SlaPlanner | None,
+    before: Complaint,
+    after: Complaint,
+    *,
+    actor: str,
+    at: datetime,
+    start_state: bool = False,
+) -> tuple[Complaint, list[ev.Event]]:
+    """The SlaClock* events a move from *before* to *after* implies under *workflow* and
+    *planner* (no clocks without one), and *after* with them applied; *start_state* for a
+    complaint just received, whose initial state starts its clocks.
+
+    A clock this move stops or pauses after its due instant is breached: the breach is
+    recorded first (``SlaBreached`` at the due instant, noticed *at*), unless already
+    recorded. A clock already past its due instant keeps it when the targets change; the
+    sweeper records its breach.
+    """
+    recorder = ev.Recorder(after, actor=actor, at=at)
+    emit = recorder.record
+
+    def plan_for(milestone: str, clock: MilestoneClock) -> SlaPlan | None:
+        return None if planner is None else planner.plan(recorder.complaint, milestone, clock)
+
+    def notice_breach(clock: MilestoneClock) -> None:
+        if clock.breached_at is None and clock.status(at) is MilestoneStatus.OVERDUE:
+            emit(ev.SlaBreached, milestone=clock.milestone, due_at=clock.due_at)
+
+    closure = after.closure
+    cancelled = (
+        closure is not None
+        and closure is not before.closure
+        and (closure.withdrawn or closure.reason == "out_of_scope")
+    )
+    if start_state:
+        state = workflow.state(after.state)
+        starts: Sequence[str] = state.start
+        effects = None
+    elif before.state != after.state:
+        effects = sla_effects(workflow, before.state, after.state)
+        starts = effects.start
+    else:
+        effects, starts = None, ()
+    if effects is not None:
+        for milestone in effects.stop:
+            clock = recorder.complaint.clock(milestone)
+            if clock is not None and clock.stopped_at is None:
+                notice_breach(clock)
+                emit(ev.SlaClockStopped, milestone=milestone, cancelled=cancelled)
+    for milestone in starts:
+        fresh = MilestoneClock(milestone=milestone, started_at=at)
+        planned = plan_for(milestone, fresh)
+        if planned is not None:
+            emit(
+                ev.SlaClockStarted,
+                milestone=milestone,
+                due_at=planned.due_at,
+                warnings=planned.warnings,
+            )
+    if effects is not None:
+        for milestone in effects.pause:
+            clock = recorder.complaint.clock(milestone)
+            if clock is not None and clock.running:
+                notice_breach(clock)
+                emit(ev.SlaClockPaused, milestone=milestone)
+        for milestone in effects.resume:
+            clock = recorder.complaint.clock(milestone)
+            if clock is not None and clock.paused_since is not None and clock.stopped_at is None:
+                resumed = attrs.evolve(
+                    clock, pauses=(*clock.pauses, (clock.paused_since, at)), paused_since=None
+                )
+                if clock.breached_at is not None:  # the recorded breach stands
+                    planned = SlaPlan(due_at=clock.due_at, warnings=clock.warnings)
+                else:
+                    planned = plan_for(milestone, resumed)
+                emit(
+                    ev.SlaClockResumed,
+                    milestone=milestone,
+                    due_at=None if planned is None else planned.due_at,
+                    warnings=() if planned is None else planned.warnings,
+                )
+    # A new priority, category or segment may change the targets of running clocks that
+    # are not past their due instant; the new deadline counts from the original start and
+    # may already have passed (the next sweep then records the breach).
+    if (before.assessment, before.classification) != (after.assessment, after.classification):
+        for clock in recorder.complaint.clocks:
+            # A breach is a fact, recorded or not yet: a later, laxer target does not move it.
+            if (
+                not clock.running
+                or clock.status(at) is not MilestoneStatus.RUNNING
+                or clock.milestone in starts
+            ):
+                continue
+            planned = plan_for(clock.milestone, clock)
+            if planned is not None and (planned.due_at, planned.warnings) != (
+                clock.due_at,
+                clock.warnings,
+            ):
+                emit(
+                    ev.SlaClockRetargeted,
+                    milestone=clock.milestone,
+                    due_at=planned.due_at,
+                    warnings=planned.warnings,
+                )
+    return recorder.complaint, recorder.events
