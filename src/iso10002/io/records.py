@@ -33,6 +33,8 @@ class RecordReader:
         self._keys: dict[str, tuple[str, ...]] = {n: f.keys() for n, f in mapping.fields.items()}
         self._zones: dict[str, tzinfo | None] = {n: f.zone() for n, f in mapping.fields.items()}
         self._index: dict[tuple[str, ...], dict[str, str]] = {}
+        # Parsed date-times by (field, text): source dates repeat a great deal.
+        self._parsed: dict[tuple[str, str], datetime | str] = {}
 
     def _normalised(self, values: Mapping[str, Any]) -> dict[str, str]:
         header = tuple(values)
@@ -78,6 +80,20 @@ class RecordReader:
     def _datetime(
         self, name: str, spec: FieldMapping, text: str, problems: list[Problem], column: str
     ) -> datetime | None:
+        key = (name, text)
+        found = self._parsed.get(key)
+        if found is None:
+            found = self._parse_datetime(name, spec, text)
+            if len(self._parsed) >= 65_536:
+                self._parsed.clear()
+            self._parsed[key] = found
+        if isinstance(found, str):
+            problems.append(Problem(column, found))
+            return None
+        return found
+
+    def _parse_datetime(self, name: str, spec: FieldMapping, text: str) -> datetime | str:
+        """The instant *text* stands for, or the problem with it."""
         fmt = spec.format or "iso"
         try:
             if fmt == "iso":
@@ -85,19 +101,14 @@ class RecordReader:
             else:
                 value = datetime.strptime(text, fmt)
         except ValueError:
-            problems.append(Problem(column, f"not a date-time in the format {fmt!r}"))
-            return None
+            return f"not a date-time in the format {fmt!r}"
         if value.tzinfo is None:
             zone = self._zones[name]
             if zone is None:
-                problems.append(Problem(column, "no UTC offset and no time zone in the mapping"))
-                return None
+                return "no UTC offset and no time zone in the mapping"
             early = value.replace(tzinfo=zone, fold=0)
             if early.utcoffset() != value.replace(tzinfo=zone, fold=1).utcoffset():
-                problems.append(
-                    Problem(column, f"local time skipped or repeated by a clock change in {zone}")
-                )
-                return None
+                return f"local time skipped or repeated by a clock change in {zone}"
             value = early
         return value.astimezone(timezone.utc)
 
