@@ -175,9 +175,8 @@ def main() -> None:
         print(f"import (read, map, validate, build history, store): {import_rate:,.0f}/s")
         print(f"add_many of the same complaints ({events:.1f} events each): {store_rate:,.0f}/s")
         print(f"ratio import / add_many: {import_rate / store_rate:.2f} (target >= 0.5)")
-        print(
-            f"JSON Lines export: {exported / t_export:,.0f}/s ({len(buffer.getvalue()) / 1e6:.0f} MB)"
-        )
+        megabytes = len(buffer.getvalue()) / 1e6
+        print(f"JSON Lines export: {exported / t_export:,.0f}/s ({megabytes:.0f} MB)")
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(source), *(["--no-sla"] if not sla else [])],
             capture_output=True,
