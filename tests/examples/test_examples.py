@@ -57,3 +57,15 @@ def test_custom_workflow_enforces_its_guard() -> None:
     assert "m.diaz cannot approve: a P1 complaint needs an approver with the 'senior' role" in out
     assert "CMP-2026-000001 is closed" in out
     assert load("custom_workflow").main().state == "closed"
+
+
+def test_analysis_simulates_a_quarter_and_prints_the_figures() -> None:
+    out = run("analysis", "120")
+    for line in ("KPIs at 2026-04-01T00:00:00+00:00: 120 complaints", "Pareto of category"):
+        assert line in out
+    assert "Recurring issues (Poisson, alpha 0.01, 2 periods)" in out
+    assert "Objectives" in out
+    report = load("analysis").main(60)
+    assert report.total == 60
+    ack = report.sla.get("acknowledgement")
+    assert ack is not None and ack.on_time.denominator > 0

@@ -8,25 +8,34 @@ stop, pause, resume or take new targets, and breaches a late stop reveals. A
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, tzinfo
 from typing import Protocol, runtime_checkable
 
 import attrs
 
 from iso10002 import events as ev
-from iso10002.errors import ConfigurationError
+from iso10002.errors import ConfigurationError, describe
 from iso10002.model import Complaint, MilestoneClock, MilestoneStatus
 from iso10002.workflow import WorkflowDefinition, sla_effects
 
 from .calendar import BusinessCalendar
 from .clock import SlaClock, SuspensionWindow
 from .policy import MILESTONES, SlaPolicy
+from .presets import Preset, preset
 
-__all__ = ["PolicyPlanner", "SlaPlan", "SlaPlanner", "clock_events"]
+__all__ = ["PolicyPlanner", "PresetPlanner", "SlaPlan", "SlaPlanner", "clock_events"]
 
 Warnings = tuple[tuple[float, datetime], ...]
 """Warning thresholds and the instants they are reached."""
+
+
+def _wrong_types(given: dict[str, object], kinds: dict[str, type]) -> list[tuple[str, str]]:
+    return [
+        (name, f"expected {kinds[name].__name__}, got {describe(value)}")
+        for name, value in given.items()
+        if not isinstance(value, kinds[name])
+    ]
 
 
 @attrs.frozen
@@ -54,6 +63,10 @@ class PolicyPlanner:
     The rule is chosen by the complaint's priority, channel, category and segment. Milestones
     the policy does not know (or sets no target for) get no clock. *suspensions* are
     regulator-wide windows during which every clock stands still (e.g. a preset's).
+
+    Whether a milestone's clock stops while the complaint waits for the complainant is the
+    policy's rule, not the workflow's: *pause_while_waiting* is ``True`` (every milestone
+    pauses where the workflow waits), ``False`` (none does) or the names of those that do.
     """
 
     def __init__(
@@ -62,14 +75,39 @@ class PolicyPlanner:
         policy: SlaPolicy,
         *,
         suspensions: Sequence[SuspensionWindow] = (),
+        pause_while_waiting: bool | Collection[str] = True,
     ) -> None:
-        if not isinstance(calendar, BusinessCalendar):
-            raise ConfigurationError([("calendar", "expected a BusinessCalendar")])
-        if not isinstance(policy, SlaPolicy):
-            raise ConfigurationError([("policy", "expected an SlaPolicy")])
+        given: dict[str, object] = {"calendar": calendar, "policy": policy}
+        problems = _wrong_types(given, {"calendar": BusinessCalendar, "policy": SlaPolicy})
+        if not isinstance(pause_while_waiting, bool) and (
+            isinstance(pause_while_waiting, str)
+            or not isinstance(pause_while_waiting, Collection)
+            or not all(isinstance(m, str) for m in pause_while_waiting)
+        ):
+            problems.append(
+                ("pause_while_waiting", "expected True, False or a collection of milestone names")
+            )
+        if problems:
+            raise ConfigurationError(problems, what="PolicyPlanner")
         self.calendar = calendar
         self.policy = policy
         self.suspensions = tuple(suspensions)
+        self.pause_while_waiting = (
+            pause_while_waiting
+            if isinstance(pause_while_waiting, bool)
+            else frozenset(pause_while_waiting)
+        )
+
+    @classmethod
+    def from_preset(cls, name: str, calendar: BusinessCalendar) -> PresetPlanner:
+        """A planner running the regulatory preset *name* (see
+        :func:`~iso10002.sla.preset_names`) on *calendar*, the jurisdiction's."""
+        return PresetPlanner(preset(name), calendar)
+
+    def pauses(self, complaint: Complaint, milestone: str) -> bool:
+        """Whether *milestone*'s clock stops while *complaint* waits for the complainant."""
+        rule = self.pause_while_waiting
+        return rule if isinstance(rule, bool) else milestone in rule
 
     @property
     def zone(self) -> tzinfo:
@@ -101,6 +139,57 @@ class PolicyPlanner:
         )
         due_at, warnings = sla_clock.schedule()
         return SlaPlan(due_at=due_at, warnings=warnings)
+
+
+class PresetPlanner:
+    """An :class:`SlaPlanner` running a regulatory :class:`~iso10002.sla.Preset` on the
+    jurisdiction's calendar: each milestone the preset names gets the preset's deadline from
+    the instant the workflow starts its clock, with the preset's suspension windows.
+
+    No preset's rule stops the clock while waiting for the complainant (the rules give more
+    time in other ways: see the presets' notes), so :meth:`pauses` is always false.
+    """
+
+    def __init__(self, preset: Preset, calendar: BusinessCalendar) -> None:
+        given: dict[str, object] = {"preset": preset, "calendar": calendar}
+        problems = _wrong_types(given, {"preset": Preset, "calendar": BusinessCalendar})
+        if problems:
+            raise ConfigurationError(problems, what="PresetPlanner")
+        self.preset = preset
+        self.calendar = calendar
+        self._names = frozenset(m.name for m in preset.milestones)
+
+    @property
+    def zone(self) -> tzinfo:
+        """The calendar's time zone (used for dates shown to complainants)."""
+        return self.calendar.tz
+
+    def plan(self, complaint: Complaint, milestone: str, clock: MilestoneClock) -> SlaPlan | None:
+        """The preset's deadline for *milestone*, or ``None`` when the preset has none."""
+        if milestone not in self._names:
+            return None
+        found = self.preset.milestone(milestone)
+        sla_clock = SlaClock(
+            self.calendar,
+            clock.started_at,
+            found.duration,
+            pauses=clock.pauses,
+            paused_since=clock.paused_since,
+            suspensions=self.preset.suspensions,
+        )
+        due_at, warnings = sla_clock.schedule()
+        return SlaPlan(due_at=due_at, warnings=warnings)
+
+    def pauses(self, complaint: Complaint, milestone: str) -> bool:
+        """Never: the preset's clocks run while the complaint waits for the complainant."""
+        return False
+
+
+def _pauses(planner: SlaPlanner | None, complaint: Complaint, milestone: str) -> bool:
+    """Whether *planner* stops *milestone* while waiting; planners that do not say follow the
+    workflow."""
+    decide = getattr(planner, "pauses", None)
+    return True if decide is None else bool(decide(complaint, milestone))
 
 
 def clock_events(
@@ -166,7 +255,11 @@ def clock_events(
     if effects is not None:
         for milestone in effects.pause:
             clock = recorder.complaint.clock(milestone)
-            if clock is not None and clock.running:
+            if (
+                clock is not None
+                and clock.running
+                and _pauses(planner, recorder.complaint, milestone)
+            ):
                 notice_breach(clock)
                 emit(ev.SlaClockPaused, milestone=milestone)
         for milestone in effects.resume:
