@@ -192,6 +192,98 @@ def _pauses(planner: SlaPlanner | None, complaint: Complaint, milestone: str) ->
     return True if decide is None else bool(decide(complaint, milestone))
 
 
+class _Move:
+    """The clock events of one move, recorded as each kind of effect is worked out."""
+
+    def __init__(self, planner: SlaPlanner | None, after: Complaint, actor: str, at: datetime):
+        self.planner = planner
+        self.at = at
+        self.recorder = ev.Recorder(after, actor=actor, at=at)
+
+    def plan(self, milestone: str, clock: MilestoneClock) -> SlaPlan | None:
+        if self.planner is None:
+            return None
+        return self.planner.plan(self.recorder.complaint, milestone, clock)
+
+    def running(self, milestone: str) -> MilestoneClock | None:
+        clock = self.recorder.complaint.clock(milestone)
+        return clock if clock is not None and clock.stopped_at is None else None
+
+    def notice_breach(self, clock: MilestoneClock) -> None:
+        if clock.breached_at is None and clock.status(self.at) is MilestoneStatus.OVERDUE:
+            self.recorder.record(ev.SlaBreached, milestone=clock.milestone, due_at=clock.due_at)
+
+    def stop(self, milestones: Sequence[str], *, cancelled: bool) -> None:
+        for milestone in milestones:
+            clock = self.running(milestone)
+            if clock is not None:
+                self.notice_breach(clock)
+                self.recorder.record(ev.SlaClockStopped, milestone=milestone, cancelled=cancelled)
+
+    def start(self, milestones: Sequence[str]) -> None:
+        for milestone in milestones:
+            planned = self.plan(milestone, MilestoneClock(milestone=milestone, started_at=self.at))
+            if planned is not None:
+                self.recorder.record(
+                    ev.SlaClockStarted,
+                    milestone=milestone,
+                    due_at=planned.due_at,
+                    warnings=planned.warnings,
+                )
+
+    def pause(self, milestones: Sequence[str]) -> None:
+        for milestone in milestones:
+            clock = self.running(milestone)
+            if (
+                clock is not None
+                and clock.paused_since is None
+                and _pauses(self.planner, self.recorder.complaint, milestone)
+            ):
+                self.notice_breach(clock)
+                self.recorder.record(ev.SlaClockPaused, milestone=milestone)
+
+    def resume(self, milestones: Sequence[str]) -> None:
+        for milestone in milestones:
+            clock = self.running(milestone)
+            if clock is None or clock.paused_since is None:
+                continue
+            if clock.breached_at is not None:  # the recorded breach stands
+                planned: SlaPlan | None = SlaPlan(due_at=clock.due_at, warnings=clock.warnings)
+            else:
+                pauses = (*clock.pauses, (clock.paused_since, self.at))
+                resumed = attrs.evolve(clock, pauses=pauses, paused_since=None)
+                planned = self.plan(milestone, resumed)
+            self.recorder.record(
+                ev.SlaClockResumed,
+                milestone=milestone,
+                due_at=None if planned is None else planned.due_at,
+                warnings=() if planned is None else planned.warnings,
+            )
+
+    def retarget(self, started: Sequence[str]) -> None:
+        """New targets for running clocks not past their due instant (a breach is a fact,
+        recorded or not yet: a later, laxer target does not move it). The new deadline counts
+        from the original start and may already have passed; the next sweep then records it."""
+        for clock in self.recorder.complaint.clocks:
+            if (
+                not clock.running
+                or clock.status(self.at) is not MilestoneStatus.RUNNING
+                or clock.milestone in started
+            ):
+                continue
+            planned = self.plan(clock.milestone, clock)
+            if planned is not None and (planned.due_at, planned.warnings) != (
+                clock.due_at,
+                clock.warnings,
+            ):
+                self.recorder.record(
+                    ev.SlaClockRetargeted,
+                    milestone=clock.milestone,
+                    due_at=planned.due_at,
+                    warnings=planned.warnings,
+                )
+
+
 def clock_events(
     workflow: WorkflowDefinition,
     planner: SlaPlanner | None,
@@ -209,96 +301,26 @@ def clock_events(
     A clock this move stops or pauses after its due instant is breached: the breach is
     recorded first (``SlaBreached`` at the due instant, noticed *at*), unless already
     recorded. A clock already past its due instant keeps it when the targets change; the
-    sweeper records its breach.
+    sweeper records its breach. Whether a clock pauses is the planner's rule (``pauses``).
     """
-    recorder = ev.Recorder(after, actor=actor, at=at)
-    emit = recorder.record
-
-    def plan_for(milestone: str, clock: MilestoneClock) -> SlaPlan | None:
-        return None if planner is None else planner.plan(recorder.complaint, milestone, clock)
-
-    def notice_breach(clock: MilestoneClock) -> None:
-        if clock.breached_at is None and clock.status(at) is MilestoneStatus.OVERDUE:
-            emit(ev.SlaBreached, milestone=clock.milestone, due_at=clock.due_at)
-
-    closure = after.closure
-    cancelled = (
-        closure is not None
-        and closure is not before.closure
-        and (closure.withdrawn or closure.reason == "out_of_scope")
-    )
+    move = _Move(planner, after, actor, at)
+    started: Sequence[str] = ()
     if start_state:
-        state = workflow.state(after.state)
-        starts: Sequence[str] = state.start
-        effects = None
+        started = workflow.state(after.state).start
+        move.start(started)
     elif before.state != after.state:
         effects = sla_effects(workflow, before.state, after.state)
-        starts = effects.start
-    else:
-        effects, starts = None, ()
-    if effects is not None:
-        for milestone in effects.stop:
-            clock = recorder.complaint.clock(milestone)
-            if clock is not None and clock.stopped_at is None:
-                notice_breach(clock)
-                emit(ev.SlaClockStopped, milestone=milestone, cancelled=cancelled)
-    for milestone in starts:
-        fresh = MilestoneClock(milestone=milestone, started_at=at)
-        planned = plan_for(milestone, fresh)
-        if planned is not None:
-            emit(
-                ev.SlaClockStarted,
-                milestone=milestone,
-                due_at=planned.due_at,
-                warnings=planned.warnings,
-            )
-    if effects is not None:
-        for milestone in effects.pause:
-            clock = recorder.complaint.clock(milestone)
-            if (
-                clock is not None
-                and clock.running
-                and _pauses(planner, recorder.complaint, milestone)
-            ):
-                notice_breach(clock)
-                emit(ev.SlaClockPaused, milestone=milestone)
-        for milestone in effects.resume:
-            clock = recorder.complaint.clock(milestone)
-            if clock is not None and clock.paused_since is not None and clock.stopped_at is None:
-                resumed = attrs.evolve(
-                    clock, pauses=(*clock.pauses, (clock.paused_since, at)), paused_since=None
-                )
-                if clock.breached_at is not None:  # the recorded breach stands
-                    planned = SlaPlan(due_at=clock.due_at, warnings=clock.warnings)
-                else:
-                    planned = plan_for(milestone, resumed)
-                emit(
-                    ev.SlaClockResumed,
-                    milestone=milestone,
-                    due_at=None if planned is None else planned.due_at,
-                    warnings=() if planned is None else planned.warnings,
-                )
-    # A new priority, category or segment may change the targets of running clocks that
-    # are not past their due instant; the new deadline counts from the original start and
-    # may already have passed (the next sweep then records the breach).
+        closure = after.closure
+        cancelled = (
+            closure is not None
+            and closure is not before.closure
+            and (closure.withdrawn or closure.reason == "out_of_scope")
+        )
+        move.stop(effects.stop, cancelled=cancelled)
+        started = effects.start
+        move.start(started)
+        move.pause(effects.pause)
+        move.resume(effects.resume)
     if (before.assessment, before.classification) != (after.assessment, after.classification):
-        for clock in recorder.complaint.clocks:
-            # A breach is a fact, recorded or not yet: a later, laxer target does not move it.
-            if (
-                not clock.running
-                or clock.status(at) is not MilestoneStatus.RUNNING
-                or clock.milestone in starts
-            ):
-                continue
-            planned = plan_for(clock.milestone, clock)
-            if planned is not None and (planned.due_at, planned.warnings) != (
-                clock.due_at,
-                clock.warnings,
-            ):
-                emit(
-                    ev.SlaClockRetargeted,
-                    milestone=clock.milestone,
-                    due_at=planned.due_at,
-                    warnings=planned.warnings,
-                )
-    return recorder.complaint, recorder.events
+        move.retarget(started)
+    return move.recorder.complaint, move.recorder.events
