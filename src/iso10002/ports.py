@@ -163,6 +163,16 @@ class ComplaintQuery:
         """The ``(received_at, id)`` position the cursor resumes after, or ``None``."""
         return None if self.cursor is None else _decode_cursor(self.cursor)
 
+    def _external_matches(self, complaint: Complaint) -> bool:
+        if self.source is None and self.external_id is None:
+            return True
+        ref = complaint.details.external_reference
+        return (
+            ref is not None
+            and (self.source is None or ref.source == self.source)
+            and (self.external_id is None or ref.id == self.external_id)
+        )
+
     def matches(self, complaint: Complaint) -> bool:
         """Whether *complaint* passes every filter (the cursor and limit are not filters)."""
         if self.states is not None and complaint.state not in self.states:
@@ -188,14 +198,8 @@ class ComplaintQuery:
                 return False
         if self.breached is not None and complaint.breached is not self.breached:
             return False
-        if self.source is not None or self.external_id is not None:
-            ref = complaint.details.external_reference
-            if ref is None:
-                return False
-            if self.source is not None and ref.source != self.source:
-                return False
-            if self.external_id is not None and ref.id != self.external_id:
-                return False
+        if not self._external_matches(complaint):
+            return False
         return self.complainant_id is None or complaint.complainant_id == self.complainant_id
 
 

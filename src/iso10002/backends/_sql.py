@@ -199,18 +199,24 @@ def where(dialect: Dialect, query: ComplaintQuery, schema: str = "") -> tuple[st
         clauses.append(f"complainant_id = {p}")
         params.append(text(query.complainant_id))
     if query.source is not None or query.external_id is not None:
-        inner: list[str] = []
-        if query.source is not None:
-            inner.append(f"x.source = {p}")
-            params.append(text(query.source))
-        if query.external_id is not None:
-            inner.append(f"x.external_id = {p}")
-            params.append(text(query.external_id))
-        table = f"{schema}{EXTERNAL_TABLE}"
-        clauses.append(
-            f"id IN (SELECT x.complaint_id FROM {table} AS x WHERE {' AND '.join(inner)})"
-        )
+        clauses.append(_external_clause(dialect, query, schema, params))
     return " AND ".join(clauses), params
+
+
+def _external_clause(
+    dialect: Dialect, query: ComplaintQuery, schema: str, params: list[Any]
+) -> str:
+    """The condition on the external reference of *query*; appends its parameters."""
+    p = dialect.placeholder
+    inner: list[str] = []
+    if query.source is not None:
+        inner.append(f"x.source = {p}")
+        params.append(dialect.text(query.source))
+    if query.external_id is not None:
+        inner.append(f"x.external_id = {p}")
+        params.append(dialect.text(query.external_id))
+    table = f"{schema}{EXTERNAL_TABLE}"
+    return f"id IN (SELECT x.complaint_id FROM {table} AS x WHERE {' AND '.join(inner)})"
 
 
 def page_clause(dialect: Dialect, query: ComplaintQuery, schema: str = "") -> tuple[str, list[Any]]:

@@ -124,7 +124,7 @@ class FieldMapping:
     split: str | None = None
     default: str | None = None
 
-    def keys(self) -> tuple[str, ...]:
+    def normalised_columns(self) -> tuple[str, ...]:
         """The normalised names of the columns."""
         return tuple(normalise_header(c) for c in self.columns)
 
@@ -200,6 +200,38 @@ def _field(problems: list[Problem], path: str, data: object, kind: str) -> Field
     )
 
 
+def _fields(problems: list[Problem], raw: object) -> dict[str, FieldMapping]:
+    fields: dict[str, FieldMapping] = {}
+    if not isinstance(raw, Mapping):
+        problems.append(Problem("fields", "expected a table of field mappings"))
+        raw = {}
+    for name, spec in raw.items():
+        if name not in FIELDS:
+            problems.append(
+                Problem(f"fields.{name}", f"unknown field; accepted: {', '.join(FIELDS)}")
+            )
+            continue
+        found = _field(problems, f"fields.{name}", spec, FIELDS[name][0])
+        if found is not None:
+            fields[name] = found
+    for name, (_, required) in FIELDS.items():
+        if required and name not in raw:
+            problems.append(Problem(f"fields.{name}", "missing required field mapping"))
+    return fields
+
+
+def _tags(problems: list[Problem], raw: object) -> list[FieldMapping]:
+    tags: list[FieldMapping] = []
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        problems.append(Problem("tags", "expected a list of field mappings"))
+        return tags
+    for i, spec in enumerate(raw):
+        found = _field(problems, f"tags[{i}]", spec, "text")
+        if found is not None:
+            tags.append(found)
+    return tags
+
+
 @attrs.frozen(kw_only=True)
 class ImportMapping:
     """How rows of one source become :class:`Record` values.
@@ -248,32 +280,8 @@ class ImportMapping:
         ):
             problems.append(Problem("source", "expected the source system's name (an id)"))
             source = "x"
-        raw_fields = data.get("fields")
-        fields: dict[str, FieldMapping] = {}
-        if not isinstance(raw_fields, Mapping):
-            problems.append(Problem("fields", "expected a table of field mappings"))
-            raw_fields = {}
-        for name, spec in raw_fields.items():
-            if name not in FIELDS:
-                problems.append(
-                    Problem(f"fields.{name}", f"unknown field; accepted: {', '.join(FIELDS)}")
-                )
-                continue
-            found = _field(problems, f"fields.{name}", spec, FIELDS[name][0])
-            if found is not None:
-                fields[name] = found
-        for name, (_, required) in FIELDS.items():
-            if required and name not in raw_fields:
-                problems.append(Problem(f"fields.{name}", "missing required field mapping"))
-        raw_tags = data.get("tags", [])
-        tags: list[FieldMapping] = []
-        if not isinstance(raw_tags, Sequence) or isinstance(raw_tags, str):
-            problems.append(Problem("tags", "expected a list of field mappings"))
-            raw_tags = []
-        for i, spec in enumerate(raw_tags):
-            found = _field(problems, f"tags[{i}]", spec, "text")
-            if found is not None:
-                tags.append(found)
+        fields = _fields(problems, data.get("fields"))
+        tags = _tags(problems, data.get("tags", []))
         blanks = data.get("blanks", ["", "N/A"])
         if not isinstance(blanks, Sequence) or not all(isinstance(b, str) for b in blanks):
             problems.append(Problem("blanks", "expected a list of strings"))

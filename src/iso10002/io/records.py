@@ -30,7 +30,9 @@ class RecordReader:
 
     def __init__(self, mapping: ImportMapping) -> None:
         self.mapping = mapping
-        self._keys: dict[str, tuple[str, ...]] = {n: f.keys() for n, f in mapping.fields.items()}
+        self._keys: dict[str, tuple[str, ...]] = {
+            n: f.normalised_columns() for n, f in mapping.fields.items()
+        }
         self._zones: dict[str, tzinfo | None] = {n: f.zone() for n, f in mapping.fields.items()}
         self._index: dict[tuple[str, ...], dict[str, str]] = {}
         # Parsed date-times by (field, text): source dates repeat a great deal.
@@ -112,6 +114,38 @@ class RecordReader:
             value = early
         return value.astimezone(timezone.utc)
 
+    def _tags(self, values: Mapping[str, Any], index: dict[str, str]) -> frozenset[str]:
+        """The tags of a row: every mapped tag column's values, split and mapped."""
+        tags: set[str] = set()
+        for spec in self.mapping.tags:
+            for key in spec.normalised_columns():
+                source = index.get(key)
+                value = None if source is None else values[source]
+                if value is None:
+                    continue
+                text = str(value).strip()
+                if text in self.mapping.blanks:
+                    continue
+                for piece in text.split(spec.split) if spec.split else [text]:
+                    part = piece.strip()
+                    tag = spec.values.get(part, part)
+                    if tag:
+                        tags.add(tag)
+        return frozenset(tags)
+
+    def _coded(self, kind: str, text: str, column: str, problems: list[Problem]) -> Any:
+        """The code *text* stands for, or ``None`` with a problem."""
+        if text not in _CODES[kind]:
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            accepted = ", ".join(_CODES[kind])
+            problems.append(
+                Problem(column, f"{shown!r} is not a {kind}; map it to one of: {accepted}")
+            )
+            return None
+        if kind == "channel":
+            return Channel(text)
+        return Outcome(text) if kind == "outcome" else text
+
     def read(self, row: SourceRow) -> Record | list[Problem]:
         """The record of *row*, or every problem found in it."""
         if row.problems:
@@ -137,44 +171,12 @@ class RecordReader:
                 if value is not None:
                     out[name] = value
             elif kind in _CODES:
-                if text not in _CODES[kind]:
-                    shown = text if len(text) <= 40 else text[:40] + "…"
-                    problems.append(
-                        Problem(
-                            column,
-                            f"{shown!r} is not a {kind}; map it to one of: "
-                            f"{', '.join(_CODES[kind])}",
-                        )
-                    )
-                    continue
-                out[name] = (
-                    Channel(text)
-                    if kind == "channel"
-                    else Outcome(text)
-                    if kind == "outcome"
-                    else text
-                )
+                code = self._coded(kind, text, column, problems)
+                if code is not None:
+                    out[name] = code
             else:
                 out[name] = text
-        tags: set[str] = set()
-        for spec in self.mapping.tags:
-            index_keys = spec.keys()
-            for key in index_keys:
-                source = index.get(key)
-                if source is None:
-                    continue
-                value = row.values[source]
-                if value is None:
-                    continue
-                text = str(value).strip()
-                if text in self.mapping.blanks:
-                    continue
-                parts = text.split(spec.split) if spec.split else [text]
-                for piece in parts:
-                    part = piece.strip()
-                    tag = spec.values.get(part, part)
-                    if tag:
-                        tags.add(tag)
+        tags = self._tags(row.values, index)
         if problems:
             return problems
         external_id = out.pop("external_id")
@@ -183,6 +185,6 @@ class RecordReader:
         return Record(
             line=row.line,
             external_reference=ExternalReference(self.mapping.source, external_id),
-            tags=frozenset(tags),
+            tags=tags,
             **out,
         )
