@@ -130,7 +130,9 @@ class ComplaintQuery:
     Results are ordered by ``(received_at, id)``. ``received_from`` is inclusive and
     ``received_until`` exclusive; ``next_sla_before`` keeps complaints whose next SLA instant
     (:attr:`Complaint.next_sla_at`) is strictly before it; ``category_prefix`` is a plain string
-    prefix of the category code (``"billing."`` selects the children of ``billing``). ``cursor``
+    prefix of the category code (``"billing."`` selects the children of ``billing``);
+    ``source`` and ``external_id`` match the complaint's
+    :class:`~iso10002.model.ExternalReference` (a complaint without one matches neither). ``cursor``
     is :attr:`Page.next_cursor` of the previous page; ``limit`` is the page size.
     """
 
@@ -152,6 +154,8 @@ class ComplaintQuery:
     )
     breached: bool | None = attrs.field(default=None, validator=_optional(v.bool_))
     complainant_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    source: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    external_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
     cursor: str | None = attrs.field(default=None, validator=_check_cursor)
     limit: int = attrs.field(default=100, validator=v.int_range(1, 10_000))
 
@@ -159,6 +163,16 @@ class ComplaintQuery:
     def after(self) -> tuple[datetime, str] | None:
         """The ``(received_at, id)`` position the cursor resumes after, or ``None``."""
         return None if self.cursor is None else _decode_cursor(self.cursor)
+
+    def _external_matches(self, complaint: Complaint) -> bool:
+        if self.source is None and self.external_id is None:
+            return True
+        ref = complaint.details.external_reference
+        return (
+            ref is not None
+            and (self.source is None or ref.source == self.source)
+            and (self.external_id is None or ref.id == self.external_id)
+        )
 
     def matches(self, complaint: Complaint) -> bool:
         """Whether *complaint* passes every filter (the cursor and limit are not filters)."""
@@ -184,6 +198,8 @@ class ComplaintQuery:
             if due is None or due >= self.next_sla_before:
                 return False
         if self.breached is not None and complaint.breached is not self.breached:
+            return False
+        if not self._external_matches(complaint):
             return False
         return self.complainant_id is None or complaint.complainant_id == self.complainant_id
 

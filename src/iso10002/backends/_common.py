@@ -124,7 +124,7 @@ def validate_batch(items: Iterable[NewComplaint]) -> list[NewComplaint]:
     """Check every item of :meth:`~iso10002.ports.ComplaintRepository.add_many`.
 
     Also refuses (with :class:`~iso10002.errors.DuplicateError`) a batch that repeats an id or a
-    reference.
+    reference or an external reference.
     """
     try:
         batch = list(items)
@@ -134,6 +134,7 @@ def validate_batch(items: Iterable[NewComplaint]) -> list[NewComplaint]:
         ) from None
     ids: set[str] = set()
     references: set[str] = set()
+    externals: set[tuple[str, str]] = set()
     for i, item in enumerate(batch):
         if not isinstance(item, NewComplaint):
             raise _refuse("batch", f"items[{i}]", f"expected a NewComplaint, got {describe(item)}")
@@ -144,6 +145,13 @@ def validate_batch(items: Iterable[NewComplaint]) -> list[NewComplaint]:
             raise DuplicateError("the batch holds two complaints with the same reference")
         ids.add(item.complaint.id)
         references.add(item.complaint.reference)
+        ref = item.complaint.details.external_reference
+        if ref is not None:
+            if (ref.source, ref.id) in externals:
+                raise DuplicateError(
+                    "the batch holds two complaints with the same external reference"
+                )
+            externals.add((ref.source, ref.id))
     return batch
 
 

@@ -149,6 +149,19 @@ def _migrations(s: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
                 )""",
             ),
         ),
+        (
+            2,
+            (
+                f"""CREATE TABLE {s}.{q.EXTERNAL_TABLE} (
+                    source text COLLATE "C" NOT NULL,
+                    external_id text COLLATE "C" NOT NULL,
+                    complaint_id text COLLATE "C" NOT NULL,
+                    CONSTRAINT external_references_pkey PRIMARY KEY (source, external_id)
+                )""",
+                f"CREATE INDEX external_references_complaint ON {s}.{q.EXTERNAL_TABLE} "
+                "(complaint_id)",
+            ),
+        ),
     )
 
 
@@ -159,6 +172,7 @@ _DUPLICATES = {
     "complaints_pkey": "id",
     "complaints_reference_key": "reference",
     "events_complaint_id_sequence_key": "id",
+    "external_references_pkey": "external reference",
 }
 
 
@@ -430,6 +444,13 @@ class PostgresRepository:
                     self._event_insert,
                     [q.event_row(DIALECT, first + i, e, rows[i]) for i, e in enumerate(events)],
                 )
+                externals = q.external_rows(DIALECT, (complaint,))
+                if externals:
+                    cur.executemany(
+                        f"INSERT INTO {self._s}.{q.EXTERNAL_TABLE} "
+                        "(source, external_id, complaint_id) VALUES (%s, %s, %s)",
+                        externals,
+                    )
             if complainant is not None:
                 conn.execute(
                     self._complainant_upsert,
@@ -458,6 +479,14 @@ class PostgresRepository:
                             q.event_row(DIALECT, position, e, q.escaped_json(q.event_doc(e)))
                         )
                         position += 1
+            externals = q.external_rows(DIALECT, (item.complaint for item in batch))
+            if externals:
+                with cur.copy(
+                    f"COPY {self._s}.{q.EXTERNAL_TABLE} (source, external_id, complaint_id) "
+                    "FROM STDIN"
+                ) as copy:
+                    for row in externals:
+                        copy.write_row(row)
             if any(item.complainant is not None for item in batch):
                 cur.execute(
                     "CREATE TEMPORARY TABLE IF NOT EXISTS iso10002_complainants_staging "
@@ -690,7 +719,7 @@ class PostgresRepository:
     def query(self, query: ComplaintQuery) -> Page:
         """One page of matching complaints in ``(received_at, id)`` order."""
         c.check_query(query)
-        tail, params = q.page_clause(DIALECT, query)
+        tail, params = q.page_clause(DIALECT, query, f"{self._s}.")
         with self._read() as conn, conn.cursor() as cur:
             # Streamed: the first rows are decoded while the server still converts the later
             # ones to text, instead of after the whole page has arrived.
@@ -700,7 +729,7 @@ class PostgresRepository:
     def count(self, query: ComplaintQuery) -> int:
         """How many complaints match (cursor and limit ignored)."""
         c.check_query(query)
-        condition, params = q.where(DIALECT, query)
+        condition, params = q.where(DIALECT, query, f"{self._s}.")
         head = f" WHERE {condition}" if condition else ""
         with self._read() as conn:
             row = conn.execute(

@@ -66,6 +66,9 @@ _EVENT_INSERT = (
     f"INSERT INTO events ({', '.join(q.EVENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(q.EVENT_COLUMNS))})"
 )
+_EXTERNAL_INSERT = (
+    f"INSERT INTO {q.EXTERNAL_TABLE} (source, external_id, complaint_id) VALUES (?, ?, ?)"
+)
 _COMPLAINANT_UPSERT = (
     "INSERT INTO complainants (id, payload) VALUES (?, ?) "
     "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload"
@@ -148,6 +151,18 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE TABLE consumers (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
         ),
     ),
+    (
+        2,
+        (
+            f"""CREATE TABLE {q.EXTERNAL_TABLE} (
+                source TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                complaint_id TEXT NOT NULL,
+                PRIMARY KEY (source, external_id)
+            ) WITHOUT ROWID""",
+            f"CREATE INDEX external_references_complaint ON {q.EXTERNAL_TABLE} (complaint_id)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
@@ -194,6 +209,10 @@ def _translate(exc: BaseException) -> None:
     """Raise the library's error for the driver error *exc* (return for any other error)."""
     if isinstance(exc, sqlite3.IntegrityError):
         found = _UNIQUE.search(str(exc))
+        if found is not None and found.group(1) == q.EXTERNAL_TABLE:
+            raise DuplicateError(
+                "a complaint with this external reference is already stored"
+            ) from None
         if found is not None and found.group(1) in ("complaints", "events"):
             column = {"id": "id", "reference": "reference"}.get(found.group(2), "id")
             raise DuplicateError(f"a complaint with this {column} is already stored") from None
@@ -466,6 +485,10 @@ class SqliteRepository:
                 conn.executemany(_COMPLAINT_INSERT, complaints)
                 conn.executemany(_EVENT_INSERT, events)
                 conn.executemany(_COMPLAINANT_UPSERT, complainants)
+                conn.executemany(
+                    _EXTERNAL_INSERT,
+                    q.external_rows(DIALECT, (i.complaint for i in batch[start : start + _CHUNK])),
+                )
         return len(batch)
 
     def save(
