@@ -13,6 +13,7 @@ from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["bar_chart", "pareto_chart", "stacked_bar_chart"]
 
@@ -64,6 +65,7 @@ def bar_chart(
         if rotate:
             for tick in axes.get_xticklabels():
                 tick.set_horizontalalignment("right")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(title)
         axes.set_ylabel(ylabel)
         return _svg(figure)
@@ -79,6 +81,7 @@ def pareto_chart(title: str, labels: Sequence[str], counts: Sequence[int]) -> st
         axes.set_xticks(positions, [_short(x) for x in labels], rotation=45)
         for tick in axes.get_xticklabels():
             tick.set_horizontalalignment("right")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel("complaints")
         axes.set_title(title)
         total = sum(counts) or 1
@@ -109,6 +112,7 @@ def stacked_bar_chart(
             left = [a + b for a, b in zip(left, values, strict=True)]
         axes.set_yticks(positions, [_short(x) for x in labels])
         axes.invert_yaxis()
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("clocks")
         axes.set_title(title)
         axes.legend(loc="lower right", fontsize=8, frameon=False)
