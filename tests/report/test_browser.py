@@ -8,6 +8,7 @@ instead (``.ci/run`` installs Chromium).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -31,20 +32,18 @@ ARGS = [
 def _browser_or_skip() -> tuple[Any, str]:
     """Playwright's sync API and the Chromium executable, or skip (fail under CI)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        sync_api = None
     missing = []
     if chromium is None:
         missing.append("Chromium (apt-get install -y chromium)")
-    if sync_api is None:
+    if importlib.util.find_spec("playwright") is None:
         missing.append("Playwright (pip install playwright)")
     if missing:
         reason = f"the browser test needs {' and '.join(missing)}"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"{reason}; under CI it must run")
         pytest.skip(reason)
+    from playwright import sync_api
+
     assert chromium is not None
     return sync_api, chromium
 
