@@ -257,8 +257,11 @@ class _Check:
         self, *, target: float | None = None, note: str | None = None, applicable: bool = True
     ) -> ConformanceFinding:
         clause, title, requirement = CHECKS[self.name]
+        if not applicable:  # nothing is judged, nothing is claimed
+            self.judged = self.failing = 0
+            self.evidence = []
         figure = Rate(self.judged - self.failing, self.judged)
-        if not applicable or self.judged == 0:
+        if self.judged == 0:
             verdict = ConformanceVerdict.NOT_APPLICABLE
         elif self.failing == 0:
             verdict = ConformanceVerdict.CONFORMS
