@@ -97,6 +97,76 @@ ASSESSMENT = Assessment(
 Step = Callable[[], object]
 
 
+def lifecycle(
+    service: ComplaintsHandling,
+    clock: FakeClock,
+    rng: random.Random,
+    *,
+    at: Callable[[datetime, Step], None],
+    complainants: list[str],
+    count: int,
+) -> None:
+    """Receive one complaint now and plan its handling with *at*."""
+    handler = rng.choice(HANDLERS)
+    late_cards = clock.now().month == 3 and rng.random() < 0.3
+    complainants.append(f"cust-{rng.randrange(count * 4 // 5)}")
+    cid = service.receive(
+        {
+            "channel": rng.choice(list(CHANNELS)),
+            "subject": "Complaint",
+            "description": "What went wrong.",
+            "category": "delivery.late" if late_cards else rng.choice(CATEGORIES),
+            "product": "credit_card" if late_cards else rng.choice(PRODUCTS),
+            "complainant_id": complainants[-1],
+            "complained_about": ["s.jones"] if rng.random() < 0.1 else [],
+        },
+        actor="web-form",
+    ).id
+    t = clock.now() + timedelta(hours=rng.choice([1, 2, 4, 6, 20, 30, 50]))
+
+    def acknowledge() -> None:
+        service.acknowledge(cid, actor=handler)
+        service.assess(cid, actor=handler, assessment=ASSESSMENT)
+        service.start_investigation(cid, actor=handler)
+
+    at(t, acknowledge)
+    if rng.random() < 0.05:
+        at(t + timedelta(days=2), lambda: service.withdraw(cid, actor=handler))
+        return
+    t += timedelta(days=rng.choice([3, 5, 8, 12, 15, 20, 40, 60]), hours=rng.randrange(8))
+    outcome = rng.choice([Outcome.UPHELD, Outcome.PARTLY_UPHELD, Outcome.NOT_UPHELD])
+    review = rng.random() < 0.05
+    tell = rng.random() < 0.97  # a few decisions leave out the external options
+
+    def decide() -> None:
+        cause = frozenset({rng.choice(CAUSES)})
+        service.record_findings(cid, actor=handler, summary="Found it.", root_causes=cause)
+        service.decide(cid, actor=handler, outcome=outcome, reasons="Because.")
+        service.communicate_decision(cid, actor=handler, external_options_given=tell)
+        if review:
+            service.escalate(cid, actor=handler, kind=EscalationKind.INTERNAL_REVIEW)
+            return
+        accepted = tell or rng.random() < 0.9
+        service.record_reply(cid, actor=handler, accepted=accepted)
+        if accepted or tell:  # 7.9: otherwise the complaint cannot be closed yet
+            service.close(cid, actor=handler)
+
+    def review_and_close() -> None:
+        service.decide(cid, actor=REVIEWER, outcome=Outcome.UPHELD, reasons="On review.")
+        service.communicate_decision(cid, actor=REVIEWER, external_options_given=True)
+        service.close(cid, actor=REVIEWER)
+
+    def satisfaction() -> None:
+        score = rng.choice([2, 3, 4, 4, 5, 5])
+        service.record_satisfaction(cid, actor=handler, score=score)
+
+    at(t, decide)
+    if review:
+        at(t + timedelta(days=7), review_and_close)
+    elif rng.random() < 0.6:
+        at(t + timedelta(days=2), satisfaction)
+
+
 def simulate(service: ComplaintsHandling, clock: FakeClock, count: int, seed: int = 10002) -> None:
     """Receive *count* complaints over the quarter and handle them until the quarter ends."""
     rng = random.Random(seed)
@@ -107,70 +177,12 @@ def simulate(service: ComplaintsHandling, clock: FakeClock, count: int, seed: in
     def at(when: datetime, step: Step) -> None:
         heapq.heappush(agenda, (when, next(order), step))
 
-    def lifecycle(n: int) -> None:
-        handler = rng.choice(HANDLERS)
-        late_cards = clock.now().month == 3 and rng.random() < 0.3
-        complainants.append(f"cust-{rng.randrange(count * 4 // 5)}")
-        cid = service.receive(
-            {
-                "channel": rng.choice(list(CHANNELS)),
-                "subject": "Complaint",
-                "description": "What went wrong.",
-                "category": "delivery.late" if late_cards else rng.choice(CATEGORIES),
-                "product": "credit_card" if late_cards else rng.choice(PRODUCTS),
-                "complainant_id": complainants[-1],
-                "complained_about": ["s.jones"] if rng.random() < 0.1 else [],
-            },
-            actor="web-form",
-        ).id
-        t = clock.now() + timedelta(hours=rng.choice([1, 2, 4, 6, 20, 30, 50]))
-
-        def acknowledge() -> None:
-            service.acknowledge(cid, actor=handler)
-            service.assess(cid, actor=handler, assessment=ASSESSMENT)
-            service.start_investigation(cid, actor=handler)
-
-        at(t, acknowledge)
-        if rng.random() < 0.05:
-            at(t + timedelta(days=2), lambda: service.withdraw(cid, actor=handler))
-            return
-        t += timedelta(days=rng.choice([3, 5, 8, 12, 15, 20, 40, 60]), hours=rng.randrange(8))
-        outcome = rng.choice([Outcome.UPHELD, Outcome.PARTLY_UPHELD, Outcome.NOT_UPHELD])
-        review = rng.random() < 0.05
-        tell = rng.random() < 0.97  # a few decisions leave out the external options
-
-        def decide() -> None:
-            cause = frozenset({rng.choice(CAUSES)})
-            service.record_findings(cid, actor=handler, summary="Found it.", root_causes=cause)
-            service.decide(cid, actor=handler, outcome=outcome, reasons="Because.")
-            service.communicate_decision(cid, actor=handler, external_options_given=tell)
-            if review:
-                service.escalate(cid, actor=handler, kind=EscalationKind.INTERNAL_REVIEW)
-                return
-            accepted = tell or rng.random() < 0.9
-            service.record_reply(cid, actor=handler, accepted=accepted)
-            if accepted or tell:  # 7.9: otherwise the complaint cannot be closed yet
-                service.close(cid, actor=handler)
-
-        def review_and_close() -> None:
-            service.decide(cid, actor=REVIEWER, outcome=Outcome.UPHELD, reasons="On review.")
-            service.communicate_decision(cid, actor=REVIEWER, external_options_given=True)
-            service.close(cid, actor=REVIEWER)
-
-        def satisfaction() -> None:
-            score = rng.choice([2, 3, 4, 4, 5, 5])
-            service.record_satisfaction(cid, actor=handler, score=score)
-
-        at(t, decide)
-        if review:
-            at(t + timedelta(days=7), review_and_close)
-        elif rng.random() < 0.6:
-            at(t + timedelta(days=2), satisfaction)
+    def receive() -> None:
+        lifecycle(service, clock, rng, at=at, complainants=complainants, count=count)
 
     span = (QUARTER.end - QUARTER.start).total_seconds()
-    for n, offset in enumerate(sorted(rng.random() * span for _ in range(count))):
-        received = QUARTER.start + timedelta(seconds=int(offset))
-        at(received, lambda n=n: lifecycle(n))  # type: ignore[misc]
+    for offset in sorted(rng.random() * span for _ in range(count)):
+        at(QUARTER.start + timedelta(seconds=int(offset)), receive)
     while agenda:
         when, _, step = heapq.heappop(agenda)
         if when >= QUARTER.end:  # the quarter is over: what is left stays open

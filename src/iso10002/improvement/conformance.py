@@ -351,6 +351,148 @@ def _check_names(name: str, value: object) -> frozenset[str]:
     return names
 
 
+def _check_limit(evidence_limit: object) -> None:
+    if (
+        not isinstance(evidence_limit, int)
+        or isinstance(evidence_limit, bool)
+        or not 0 <= evidence_limit <= 10_000
+    ):
+        raise ValidationError(
+            [
+                (
+                    "evidence_limit",
+                    f"expected an int from 0 to 10000, got {describe(evidence_limit)}",
+                )
+            ],
+            what=_WHAT,
+        )
+
+
+def _closed_in_order(complaint: Complaint) -> bool:
+    """7.9: the latest decision communicated, and accepted or given with the external
+    options."""
+    latest = complaint.decision
+    if latest is None or latest.communicated_at is None:
+        return False
+    reply = complaint.reply
+    return latest.external_options_given or (reply is not None and reply.accepted)
+
+
+class _Judge:
+    """Runs every check over the complaints it is given, one at a time."""
+
+    def __init__(
+        self,
+        *,
+        as_of: datetime,
+        milestone: str,
+        skip: frozenset[str],
+        teams: Mapping[str, str],
+        repository: ComplaintRepository | None,
+        limit: int,
+    ) -> None:
+        self.as_of = as_of
+        self.milestone = milestone
+        self.skip = skip
+        self.teams = teams
+        self.repository = repository
+        self.checks = {name: _Check(name, limit) for name in CHECKS}
+        self.pending_ack = 0
+        self.not_communicated = 0
+        self.erased_ids: set[str] = set()
+        self.total = 0
+
+    def add(self, c: Complaint) -> None:
+        self.total += 1
+        self._acknowledgement(c)
+        if c.state not in self.skip:
+            self._handling(c)
+        if c.personal_data_erased:
+            self.erased_ids.add(c.complainant_id)
+            left = redacted(c) != c
+            repository = self.repository
+            kept = (
+                repository is not None and repository.get_complainant(c.complainant_id) is not None
+            )
+            self.checks["erasure_honoured"].judge(c, fails=left or kept)
+
+    def _acknowledgement(self, c: Complaint) -> None:
+        """7.4: acknowledged, and on time."""
+        clock = _ack_clock_state(c, self.milestone, self.as_of)
+        acknowledged = c.acknowledged_at is not None and c.acknowledged_at <= self.as_of
+        withdrawn = c.closure is not None and c.closure.withdrawn and c.reopened == 0
+        if _closed(c) or clock == "overdue":
+            self.checks["acknowledged"].judge(c, fails=not acknowledged)
+        elif not acknowledged and not withdrawn:
+            self.pending_ack += 1
+        if clock in ("on_time", "late", "overdue"):
+            self.checks["acknowledged_on_time"].judge(c, fails=clock != "on_time")
+
+    def _handling(self, c: Complaint) -> None:
+        """7.5, 7.8, 7.9, 4.7 and 8.3, for complaints handled as complaints."""
+        checks = self.checks
+        closed = _closed(c)
+        if c.decisions or closed:
+            checks["assessed"].judge(c, fails=c.assessment is None)
+        told = [d for d in c.decisions if d.communicated_at is not None]
+        if told:
+            fails = not all(d.external_options_given for d in told)
+            checks["decision_communicated"].judge(c, fails=fails)
+        if c.decision is not None and c.decision.communicated_at is None:
+            self.not_communicated += 1
+        if closed:
+            checks["closed_with_record"].judge(c, fails=not _closed_in_order(c))
+            checks["satisfaction_sought"].judge(c, fails=c.satisfaction is None)
+        objective = _objectivity_fails(c, self.teams) if c.decisions else None
+        if objective is not None:
+            checks["objectivity"].judge(c, fails=objective)
+
+    def siblings(self, complaints: Iterable[Complaint]) -> None:
+        """4.10: every other complaint of an erased complainant must be erased too."""
+        for c in complaints:
+            if c.complainant_id in self.erased_ids and not c.personal_data_erased:
+                self.checks["erasure_honoured"].judge(c, fails=True)
+
+    def findings(self, target: float, wanted: float | None) -> tuple[ConformanceFinding, ...]:
+        checks = self.checks
+        pending, silent = self.pending_ack, self.not_communicated
+        return (
+            checks["acknowledged"].finding(
+                note=f"{pending} complaints not yet acknowledged and not yet due"
+                if pending
+                else None
+            ),
+            checks["acknowledged_on_time"].finding(
+                target=target,
+                note=None
+                if checks["acknowledged_on_time"].judged
+                else f"no '{self.milestone}' clock was judged (no SLA policy ran?)",
+            ),
+            checks["assessed"].finding(),
+            checks["decision_communicated"].finding(
+                note=f"{silent} decisions not yet communicated" if silent else None
+            ),
+            checks["closed_with_record"].finding(),
+            checks["objectivity"].finding(
+                note=None
+                if checks["objectivity"].judged
+                else "no decided complaint records whom it is about"
+            ),
+            checks["satisfaction_sought"].finding(
+                target=wanted,
+                applicable=wanted is not None,
+                note="the policy does not ask for satisfaction responses"
+                if wanted is None
+                else None,
+            ),
+            checks["erasure_honoured"].finding(
+                note=None
+                if self.repository is not None
+                else "complainant records not checked: the source is not a repository"
+            ),
+        )
+
+
 def assess_conformance(
     source: ComplaintRepository | Iterable[Complaint],
     period: Period,
@@ -397,123 +539,24 @@ def assess_conformance(
         raise ValidationError(
             [("acknowledgement_milestone", "expected a milestone name")], what=_WHAT
         )
-    if (
-        not isinstance(evidence_limit, int)
-        or isinstance(evidence_limit, bool)
-        or not 0 <= evidence_limit <= 10_000
-    ):
-        raise ValidationError(
-            [
-                (
-                    "evidence_limit",
-                    f"expected an int from 0 to 10000, got {describe(evidence_limit)}",
-                )
-            ],
-            what=_WHAT,
-        )
+    _check_limit(evidence_limit)
     instant = None if as_of is None else check_instant("as_of", as_of, what=_WHAT)
     analysis = Analysis(source, filters=Filters(period=period), as_of=instant, page_size=page_size)
-    instant = analysis.as_of
     repository: ComplaintRepository | None = None
     if provides(source, ComplaintRepository):
         repository = source  # type: ignore[assignment]
-
-    checks = {name: _Check(name, evidence_limit) for name in CHECKS}
-    ack, on_time, assessed = (
-        checks["acknowledged"],
-        checks["acknowledged_on_time"],
-        checks["assessed"],
+    judge = _Judge(
+        as_of=analysis.as_of,
+        milestone=acknowledgement_milestone,
+        skip=skip,
+        teams=teams,
+        repository=repository,
+        limit=evidence_limit,
     )
-    communicated, closed = checks["decision_communicated"], checks["closed_with_record"]
-    objectivity, satisfaction = checks["objectivity"], checks["satisfaction_sought"]
-    erasure = checks["erasure_honoured"]
-    pending_ack = 0
-    not_communicated = 0
-    erased_ids: set[str] = set()
-    total = 0
-    for c in analysis.complaints():
-        total += 1
-        handled = c.state not in skip
-        withdrawn = c.closure is not None and c.closure.withdrawn and c.reopened == 0
-        clock = _ack_clock_state(c, acknowledgement_milestone, instant)
-        # 7.4 acknowledged, and on time
-        acknowledged = c.acknowledged_at is not None and c.acknowledged_at <= instant
-        if _closed(c) or clock == "overdue":
-            ack.judge(c, fails=not acknowledged)
-        elif not acknowledged and not withdrawn:
-            pending_ack += 1
-        if clock in ("on_time", "late", "overdue"):
-            on_time.judge(c, fails=clock != "on_time")
-        if handled:
-            # 7.5 assessed
-            if c.decisions or (_closed(c) and not withdrawn):
-                assessed.judge(c, fails=c.assessment is None)
-            # 7.8 communicated with the external options
-            told = [d for d in c.decisions if d.communicated_at is not None]
-            if told:
-                communicated.judge(c, fails=not all(d.external_options_given for d in told))
-            if c.decision is not None and c.decision.communicated_at is None:
-                not_communicated += 1
-            # 7.9 closed with a record
-            if _closed(c):
-                latest = c.decision
-                ok = (
-                    latest is not None
-                    and latest.communicated_at is not None
-                    and (
-                        latest.external_options_given or (c.reply is not None and c.reply.accepted)
-                    )
-                )
-                closed.judge(c, fails=not ok)
-            # 4.7 objectivity
-            verdict = _objectivity_fails(c, teams) if c.decisions else None
-            if verdict is not None:
-                objectivity.judge(c, fails=verdict)
-            # 8.3 satisfaction
-            if _closed(c):
-                satisfaction.judge(c, fails=c.satisfaction is None)
-        # 4.10 erasure
-        if c.personal_data_erased:
-            erased_ids.add(c.complainant_id)
-            left = redacted(c) != c
-            kept = (
-                repository is not None and repository.get_complainant(c.complainant_id) is not None
-            )
-            erasure.judge(c, fails=left or kept)
-    if erased_ids:
-        for c in analysis.complaints():
-            if c.complainant_id in erased_ids and not c.personal_data_erased:
-                erasure.judge(c, fails=True)
-
-    findings = (
-        ack.finding(
-            note=f"{pending_ack} complaints not yet acknowledged and not yet due"
-            if pending_ack
-            else None
-        ),
-        on_time.finding(
-            target=target,
-            note=None
-            if on_time.judged
-            else f"no '{acknowledgement_milestone}' clock was judged (no SLA policy ran?)",
-        ),
-        assessed.finding(),
-        communicated.finding(
-            note=f"{not_communicated} decisions not yet communicated" if not_communicated else None
-        ),
-        closed.finding(),
-        objectivity.finding(
-            note=None if objectivity.judged else "no decided complaint records whom it is about"
-        ),
-        satisfaction.finding(
-            target=wanted,
-            applicable=wanted is not None,
-            note="the policy does not ask for satisfaction responses" if wanted is None else None,
-        ),
-        erasure.finding(
-            note=None
-            if repository is not None
-            else "complainant records not checked: the source is not a repository"
-        ),
+    for complaint in analysis.complaints():
+        judge.add(complaint)
+    if judge.erased_ids:
+        judge.siblings(analysis.complaints())
+    return ConformanceAssessment(
+        period.start, period.end, analysis.as_of, judge.total, judge.findings(target, wanted)
     )
-    return ConformanceAssessment(period.start, period.end, instant, total, findings)
