@@ -210,6 +210,7 @@ def main(directory: str | Path | None = None, count: int = 600) -> ManagementRev
             objectives=OBJECTIVES,
             workflow=service.workflow,
             sla_policy=POLICY,
+            calendar=CALENDAR,
             conformance={"satisfaction_target": 0.5},
         )
     paths = review.write(out, stem="management-review-2026-q1")

@@ -131,5 +131,6 @@ def review() -> Iterator[ManagementReview]:
             title=f"Review {HOSTILE}",
             objectives=OBJECTIVES,
             sla_policy=POLICY,
+            calendar=CALENDAR,
             conformance={"satisfaction_target": 0.3},
         )

@@ -48,6 +48,8 @@ def test_the_review_holds_every_figure(review: ManagementReview) -> None:
     ack = review.conformance.finding("acknowledged")
     assert ack.failures == 4  # every tenth complaint was never acknowledged
     assert review.conformance.finding("satisfaction_sought").target == 0.3
+    closure = review.kpis.durations.get("closure")
+    assert closure is not None and closure.business is not None  # the calendar was given
 
 
 def test_html_is_one_self_contained_page_with_a_chart_per_section(
@@ -138,6 +140,7 @@ def test_policy_and_workflow_tables(review: ManagementReview) -> None:
         ({"sla_policy": {}}, "sla_policy"),
         ({"conformance": ["x"]}, "conformance"),
         ({"as_of": MONTH.end.replace(tzinfo=None)}, "as_of"),
+        ({"calendar": "UTC"}, "calendar"),
     ],
 )
 def test_bad_arguments_are_refused_by_name(options: dict[str, object], path: str) -> None:

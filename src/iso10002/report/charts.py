@@ -115,5 +115,7 @@ def stacked_bar_chart(
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("clocks")
         axes.set_title(title)
-        axes.legend(loc="lower right", fontsize=8, frameon=False)
+        axes.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4, fontsize=8, frameon=False
+        )
         return _svg(figure)

@@ -38,7 +38,7 @@ from iso10002.errors import ValidationError, describe
 from iso10002.improvement import ConformanceAssessment, assess_conformance
 from iso10002.model import Complaint
 from iso10002.ports import ComplaintRepository
-from iso10002.sla import SlaPolicy
+from iso10002.sla import BusinessCalendar, SlaPolicy
 from iso10002.workflow import WorkflowDefinition, iso10002_workflow
 
 from . import charts
@@ -433,6 +433,7 @@ def management_review(
     objectives: Objectives | None = None,
     workflow: WorkflowDefinition | None = None,
     sla_policy: SlaPolicy | None = None,
+    calendar: BusinessCalendar | None = None,
     baseline_periods: int = 2,
     top: int = 10,
     conformance: Mapping[str, Any] | None = None,
@@ -441,7 +442,8 @@ def management_review(
 
     *as_of* (aware; default: now) is the instant open clocks and the backlog are judged at.
     *objectives* are evaluated against the KPIs. *workflow* (default: the ISO 10002 workflow)
-    and *sla_policy* are the configuration the process runs with, shown as tables. Recurring
+    and *sla_policy* are the configuration the process runs with, shown as tables; *calendar*
+    adds business-time durations. Recurring
     issues compare the period with the *baseline_periods* periods of the same length before it.
     The Paretos keep the *top* values. *conformance* passes options to
     :func:`~iso10002.improvement.assess_conformance`. Bad arguments raise
@@ -473,7 +475,7 @@ def management_review(
             what=_WHAT,
         )
     instant = None if as_of is None else check_instant("as_of", as_of, what=_WHAT)
-    analysis = Analysis(source, filters=Filters(period=period), as_of=instant)
+    analysis = Analysis(source, filters=Filters(period=period), as_of=instant, calendar=calendar)
     kpis = analysis.kpis()
     return ManagementReview(
         title=title,
