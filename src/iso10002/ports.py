@@ -25,7 +25,7 @@ import enum
 import functools
 import inspect
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Generic, Protocol, runtime_checkable
@@ -52,6 +52,7 @@ __all__ = [
     "Storage",
     "StoredEvent",
     "Update",
+    "iter_complaints",
     "make_cursor",
     "port_problem",
     "provides",
@@ -560,3 +561,19 @@ def require_port(name: str, value: object, protocol: type, *, what: str = "") ->
     problem = port_problem(value, protocol)
     if problem is not None:
         raise ConfigurationError([(name, problem)], what=what)
+
+
+def iter_complaints(
+    repository: ComplaintRepository,
+    query: ComplaintQuery | None = None,
+    *,
+    page_size: int = 1000,
+) -> Iterator[Complaint]:
+    """Every complaint matching *query*, in query order, fetched a page at a time."""
+    current = attrs.evolve(query or ComplaintQuery(), cursor=None, limit=page_size)
+    while True:
+        page = repository.query(current)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        current = attrs.evolve(current, cursor=page.next_cursor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -17,7 +17,6 @@ from iso10002.errors import DuplicateError, ValidationError, describe
 from iso10002.model import Complainant, Complaint
 from iso10002.ports import (
     ComplaintQuery,
-    ComplaintRepository,
     NewComplaint,
     Page,
     Update,
@@ -228,22 +227,6 @@ def page_from(rows: Sequence[Complaint], limit: int) -> Page:
         return Page(items=tuple(rows), next_cursor=None)
     last = rows[limit - 1]
     return Page(items=tuple(rows[:limit]), next_cursor=make_cursor(last.received_at, last.id))
-
-
-def iter_complaints(
-    repository: ComplaintRepository,
-    query: ComplaintQuery | None = None,
-    *,
-    page_size: int = 1000,
-) -> Iterator[Complaint]:
-    """Every complaint matching *query*, in query order, fetched a page at a time."""
-    current = attrs.evolve(query or ComplaintQuery(), cursor=None, limit=page_size)
-    while True:
-        page = repository.query(current)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        current = attrs.evolve(current, cursor=page.next_cursor)
 
 
 def check_reference_prefix(prefix: object) -> str:

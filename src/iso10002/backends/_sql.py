@@ -81,6 +81,10 @@ class Dialect:
     """The SQL literal for false."""
     json: Callable[[Any], str]
     """A JSON document as stored (PostgreSQL escapes NUL characters)."""
+    read_time: Callable[[Any], datetime]
+    """An instant as read back, in UTC (the inverse of :attr:`time`)."""
+    read_text: Callable[[str], str]
+    """Text as read back (the inverse of :attr:`text`)."""
 
 
 def _identity(value: str) -> str:
