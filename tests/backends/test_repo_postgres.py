@@ -52,7 +52,7 @@ def test_repo_postgres_schema_is_created_and_recorded(repo: Any, raw: Any, schem
 
     assert repo.schema == schema
     assert repr(repo) == f"PostgresRepository(schema={schema!r})"
-    assert repo.schema_version() == SCHEMA_VERSION == 1
+    assert repo.schema_version() == SCHEMA_VERSION == 3
     tables = {
         r[0]
         for r in raw.execute(
@@ -67,6 +67,8 @@ def test_repo_postgres_schema_is_created_and_recorded(repo: Any, raw: Any, schem
         "complainants",
         "deliveries",
         "consumers",
+        "complaint_facts",
+        "complaint_clocks",
     }
     kinds = dict(
         raw.execute(
@@ -105,7 +107,7 @@ def test_repo_postgres_concurrent_first_opens_migrate_once(
         t.join()
     assert errors == []
     count = raw.execute(f'SELECT count(*) FROM "{schema}".schema_version').fetchone()[0]
-    assert count == 1
+    assert count == 2
 
 
 def test_repo_postgres_refuses_a_newer_schema(
