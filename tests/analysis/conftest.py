@@ -27,6 +27,21 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def stored() -> Callable[[Any, Sequence[Sequence[ev.Event]]], None]:
+    """:func:`store`, for tests to fill repositories of their own with."""
+    return store
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The URL of the PostgreSQL server the tests may use (skips when unset)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL tests (PostgreSQL not configured)")
+    return url
+
+
+@pytest.fixture
 def fill() -> Filled:
     """:func:`filled`, for tests to open sources with."""
     return filled

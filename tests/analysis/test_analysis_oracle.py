@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -393,3 +394,81 @@ def test_every_backend_agrees_with_the_oracle(
         for row in pareto.rows:
             running += row.count
             assert r3(row.cumulative) == rate(running, total)
+
+
+def _downgrade_sqlite(path: str) -> None:
+    """Turn the database at *path* back into schema 1: no read model."""
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("DROP TABLE complaint_facts")
+        conn.execute("DROP TABLE complaint_clocks")
+        conn.execute("DELETE FROM schema_version WHERE version > 1")
+    finally:
+        conn.close()
+
+
+@settings(
+    max_examples=min(settings().max_examples, 25),
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(hs=histories(), f=filters(), as_of=instants)
+def test_migrating_a_schema_1_sqlite_database_builds_the_read_model(
+    stored: Any, hs: list[list[ev.Event]], f: Filters, as_of: datetime
+) -> None:
+    import os
+    import tempfile
+
+    from iso10002.backends import SqliteRepository
+
+    complaints = [ev.replay(h) for h in hs]
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "old.db")
+        with SqliteRepository(path) as repository:
+            stored(repository, hs)
+        _downgrade_sqlite(path)
+        with SqliteRepository(path) as repository:
+            assert repository.schema_version() == 3
+            a = Analysis(repository, filters=f, as_of=as_of)
+            assert measured(a) == oracle(complaints, f, as_of, None)
+
+
+@settings(
+    max_examples=min(settings().max_examples, 25),
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@pytest.mark.postgres
+@given(hs=histories(), f=filters(), as_of=instants)
+def test_migrating_a_schema_1_postgres_schema_builds_the_read_model(
+    postgres_url: str, stored: Any, hs: list[list[ev.Event]], f: Filters, as_of: datetime
+) -> None:
+    import uuid
+
+    import psycopg
+
+    from iso10002.backends.postgres import PostgresRepository
+
+    complaints = [ev.replay(h) for h in hs]
+    schema = f"iso10002_migrate_{uuid.uuid4().hex[:12]}"
+    try:
+        with PostgresRepository(postgres_url, schema=schema) as repository:
+            stored(repository, hs)
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP TABLE "{schema}".complaint_facts, "{schema}".complaint_clocks')
+            conn.execute(f'DELETE FROM "{schema}".schema_version WHERE version > 1')
+        with PostgresRepository(postgres_url, schema=schema) as repository:
+            assert repository.schema_version() == 3
+            a = Analysis(repository, filters=f, as_of=as_of)
+            assert measured(a) == oracle(complaints, f, as_of, None)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
