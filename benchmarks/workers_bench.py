@@ -86,7 +86,9 @@ def _worker(
             sla=PolicyPlanner(BusinessCalendar.from_dict(CALENDAR), SlaPolicy.from_dict(POLICY)),
             notifier=FileNotifier(Path(sent)),
             clock=clock,
-            dispatcher_options={"addresses": {"handler": "team@example.org"}},
+            dispatcher_options={
+                "addresses": {"handler": "team@example.org", "manager": "lead@example.org"}
+            },
         )
         form = {
             "channel": "web",

@@ -183,7 +183,7 @@ def _items(data: object, what: str) -> list[Any] | tuple[Any, ...]:
     return data
 
 
-def _sequence_hooks(conv: cattrs.Converter) -> None:
+def _sequence_hooks(conv: cattrs.Converter) -> None:  # noqa: C901 - one branch per kind of sequence the converter writes
     def variadic(tp: Any) -> Callable[[object, object], tuple[Any, ...]]:
         (item_type, _) = typing.get_args(tp)
 

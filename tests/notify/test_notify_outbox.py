@@ -70,7 +70,7 @@ def fill(storage: Storage, clock: FakeClock, n: int) -> set[str]:
             actor="web",
         )
         c = svc.acknowledge(c.id, actor="bob")
-        keys.add(f"{c.id}/2/acknowledgement/complainant")
+        keys.add(f"{c.id}/000000002/acknowledgement/complainant")
     return keys
 
 
@@ -485,7 +485,7 @@ def decided(storage: Storage, clock: FakeClock, remedy: str) -> str:
     c = svc.decide(c.id, actor="bob", outcome=Outcome.UPHELD, reasons="r", remedies=(remedy,))
     c = svc.communicate_decision(c.id, actor="bob")
     (told,) = [e for e in storage.events(c.id) if isinstance(e, ev.DecisionCommunicated)]
-    return f"{c.id}/{told.sequence}/decision/complainant"
+    return f"{c.id}/{told.sequence:09d}/decision/complainant"
 
 
 def test_a_subject_smtp_cannot_carry_does_not_stop_the_outbox(
@@ -529,7 +529,7 @@ def test_non_retryable_failures_are_dead_at_once() -> None:
         assert dispatcher.run_once().dead == 1
 
 
-def test_messages_to_erased_complainants_have_no_address() -> None:
+def test_messages_to_erased_complainants_are_dead_letters_not_deliveries() -> None:
     clock = FakeClock(START)
     with open_repository("memory://") as storage:
         (key,) = fill(storage, clock, 1)
@@ -538,9 +538,19 @@ def test_messages_to_erased_complainants_have_no_address() -> None:
             complaint.complainant_id, actor="dpo"
         )
         recorder = RecordingNotifier()
-        OutboxDispatcher(storage, recorder, clock=clock).run_once()
-        assert [m.address for m in recorder.sent] == [None]
+        report = OutboxDispatcher(storage, recorder, clock=clock).run_once()
+        assert recorder.sent == []
+        assert (report.delivered, report.dead) == (0, 1)
+        delivery = storage.deliveries.get(key)
+        assert delivery is not None and delivery.status.value == "dead"
+        assert delivery.last_error == "no address for the recipient role 'complainant'"
         assert storage.get(complaint.id).personal_data_erased
+        # A channel that finds recipients itself can take them without an address.
+        relaxed = RecordingNotifier()
+        with open_repository("memory://") as other:
+            fill(other, clock, 1)
+            OutboxDispatcher(other, relaxed, clock=clock, require_address=False).run_once()
+        assert [m.address for m in relaxed.sent] == ["ann0@example.org"]
 
 
 def test_dispatcher_configuration_is_checked() -> None:
@@ -601,3 +611,93 @@ def test_postgres_dispatchers_on_many_workers_never_send_twice() -> None:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _sla_service(storage: Storage, clock: FakeClock) -> ComplaintsHandling:
+    from iso10002 import BusinessCalendar, PolicyPlanner, SlaPolicy
+
+    calendar = BusinessCalendar.from_dict(
+        {
+            "timezone": "Europe/London",
+            "week": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        }
+    )
+    policy = SlaPolicy.from_dict(
+        {
+            "default": {
+                "acknowledgement": {"business_days": 1, "thresholds": [0.5, 0.75, 0.9]},
+                "final_response": {"weeks": 8, "thresholds": [0.5, 0.75, 0.9]},
+            }
+        }
+    )
+    return ComplaintsHandling(
+        storage,
+        clock=clock,
+        sla=PolicyPlanner(calendar, policy),
+        notifier=RecordingNotifier(),
+        dispatcher_options={
+            "addresses": {"handler": "team@example.org", "manager": "lead@example.org"}
+        },
+    )
+
+
+FORM = {
+    "channel": "web",
+    "subject": "Late parcel",
+    "description": "Still waiting.",
+    "name": "Ann Lee",
+    "email": "ann@example.org",
+}
+
+
+def test_a_late_sweep_tells_each_clock_once_and_promises_no_past_date() -> None:
+    clock = FakeClock(START)
+    with open_repository("memory://") as storage:
+        svc = _sla_service(storage, clock)
+        c = svc.receive(FORM, actor="web")
+        clock.set(START + timedelta(days=90))  # every threshold and both deadlines passed
+        report = svc.tick()
+        assert (report.warnings, report.breaches) == (6, 2)  # all recorded
+        svc.dispatch()
+        assert svc.dispatcher is not None
+        sent = svc.dispatcher.notifier.sent  # type: ignore[attr-defined]
+        templates = sorted(m.template for m in sent)
+        # Per clock only the breach goes out; no holding response to someone never
+        # acknowledged, and none promising a final response by a date already past.
+        assert templates == ["sla_breach", "sla_breach"]
+        assert all(m.complaint_id == c.id for m in sent)
+
+
+def test_a_timely_warning_still_reaches_handler_and_complainant() -> None:
+    clock = FakeClock(START)
+    with open_repository("memory://") as storage:
+        svc = _sla_service(storage, clock)
+        c = svc.receive(FORM, actor="web")
+        svc.acknowledge(c.id, actor="bob")
+        clock.set(START + timedelta(days=51))  # 90 % of 8 weeks, before the deadline
+        svc.tick()
+        svc.dispatch()
+        assert svc.dispatcher is not None
+        sent = svc.dispatcher.notifier.sent  # type: ignore[attr-defined]
+        warned = [(m.template, m.recipient) for m in sent if m.template != "acknowledgement"]
+        # The three final-response thresholds passed together: only the 90 % one is told.
+        assert sorted(warned) == [("holding_response", "complainant"), ("sla_warning", "handler")]
+        assert all("90" in m.body for m in sent if m.template == "sla_warning")
+
+
+def test_messages_of_one_instant_are_claimed_in_event_order() -> None:
+    clock = FakeClock(START)
+    with open_repository("memory://") as storage:
+        svc = ComplaintsHandling(storage, clock=clock, notifier=RecordingNotifier())
+        c = svc.receive(FORM, actor="web")
+        svc.acknowledge(c.id, actor="bob")
+        for n in range(8):
+            svc.add_note(c.id, actor="bob", text=f"n{n}")
+        svc.assess(c.id, actor="bob", impact=1, breadth="single")
+        svc.start_investigation(c.id, actor="bob")
+        svc.decide(c.id, actor="bob", outcome=Outcome.UPHELD, reasons="Refunded.")
+        svc.communicate_decision(c.id, actor="bob", external_options_given=True)
+        svc.dispatch()
+        assert svc.dispatcher is not None
+        sent = svc.dispatcher.notifier.sent  # type: ignore[attr-defined]
+        assert [m.template for m in sent] == ["acknowledgement", "decision"]

@@ -141,18 +141,55 @@ def _context(event: ev.Event, complaint: Complaint, zone: tzinfo) -> dict[str, A
     return context
 
 
+def _superseded(event: ev.Event, later: Sequence[ev.Event]) -> bool:
+    """Whether a sweep that recorded the SLA warning *event* also recorded, right after it, a
+    higher warning or the breach of the same clock: a catching-up sweep tells only the latest."""
+    if not isinstance(event, ev.SlaWarningReached):
+        return False
+    for other in later:
+        if other.occurred_at != event.occurred_at or other.actor != event.actor:
+            return False  # the sweep's own events come together, at one instant
+        if getattr(other, "milestone", None) == event.milestone and (
+            isinstance(other, ev.SlaBreached)
+            or (isinstance(other, ev.SlaWarningReached) and other.threshold > event.threshold)
+        ):
+            return True
+    return False
+
+
+def _untimely(event: ev.Event, complaint: Complaint, recipient: str) -> bool:
+    """Whether telling the complainant about a deadline now would mislead: before the
+    complaint was acknowledged, or promising a final response by an instant already past."""
+    if recipient != "complainant" or not isinstance(event, ev.SlaWarningReached):
+        return False
+    if complaint.acknowledged_at is None:
+        return True
+    final = complaint.clock("final_response")
+    return final is None or final.due_at is None or final.due_at <= event.occurred_at
+
+
 def derive(
     event: ev.Event,
     complaint: Complaint,
     rules: Sequence[NotificationRule] = DEFAULT_RULES,
     *,
     zone: tzinfo = timezone.utc,
+    later: Sequence[ev.Event] = (),
 ) -> list[Notification]:
-    """The notifications *rules* derive from *event*; keys are stable across runs."""
+    """The notifications *rules* derive from *event* (*complaint* as it stood after it, *later*
+    the complaint's events after it); keys are stable across runs and sort in event order.
+
+    A warning the same sweep followed with a higher warning or the breach of the same clock
+    derives nothing, and no SLA warning tells the complainant of a deadline before the
+    acknowledgement or once the final response is due.
+    """
+    if _superseded(event, later):
+        return []
     found = []
     for rule in rules:
-        if rule.matches(event):
-            key = f"{event.complaint_id}/{event.sequence}/{rule.template}/{rule.recipient}"
+        if rule.matches(event) and not _untimely(event, complaint, rule.recipient):
+            # The sequence is zero-padded so that keys sort, and are claimed, in event order.
+            key = f"{event.complaint_id}/{event.sequence:09d}/{rule.template}/{rule.recipient}"
             found.append(
                 Notification(
                     key=key,
@@ -191,7 +228,12 @@ class DispatchReport:
 
 
 class OutboxDispatcher:
-    """Derives notifications from the event log and delivers them through *notifier*."""
+    """Derives notifications from the event log and delivers them through *notifier*.
+
+    A message whose recipient has no address (no address configured for a staff role, or a
+    complainant without an e-mail) is dead-lettered with that reason, not sent, unless
+    *require_address* is false (for channels that find the recipient themselves).
+    """
 
     def __init__(
         self,
@@ -212,6 +254,7 @@ class OutboxDispatcher:
         batch: int = 100,
         zone: tzinfo = timezone.utc,
         rng: random.Random | None = None,
+        require_address: bool = True,
     ) -> None:
         problems = []
         if max_attempts < 1:
@@ -237,6 +280,7 @@ class OutboxDispatcher:
         self.batch = batch
         self.zone = zone
         self.rng = rng or random.Random()
+        self.require_address = require_address
 
     def collect(self) -> int:
         """Enqueue the notifications of every event stored since the last run; return how many."""
@@ -259,7 +303,10 @@ class OutboxDispatcher:
                     )
                 # The complaint as it was when the event happened.
                 complaint = ev.replay(history[: event.sequence])
-                for notification in derive(event, complaint, self.rules, zone=self.zone):
+                later = history[event.sequence :]
+                for notification in derive(
+                    event, complaint, self.rules, zone=self.zone, later=later
+                ):
                     if log.enqueue(
                         notification.key, notification.to_payload(), available_at=event.occurred_at
                     ):
@@ -304,6 +351,11 @@ class OutboxDispatcher:
             stage = "rendering"
             try:
                 message = self._render(Notification.from_payload(delivery.key, delivery.payload))
+                if message.address is None and self.require_address:
+                    raise DeliveryError(
+                        f"no address for the recipient role {message.recipient!r}",
+                        retryable=False,
+                    )
                 stage = "channel"
                 self.notifier.send(message)
             except (DeliveryError, NotFoundError) as exc:

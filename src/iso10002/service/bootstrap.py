@@ -56,6 +56,7 @@ class DispatcherOptions:
     batch: int = attrs.field(default=100, validator=v.int_range(1))
     zone: tzinfo | None = None
     rng: random.Random | None = None
+    require_address: bool = True
 
     @classmethod
     def of(cls, value: DispatcherOptions | Mapping[str, Any] | None) -> DispatcherOptions:

@@ -36,7 +36,7 @@ from .durations import (
     duration_from_dict,
     duration_to_dict,
 )
-from .planning import PolicyPlanner, SlaPlan, SlaPlanner, clock_events
+from .planning import PolicyPlanner, PresetPlanner, SlaPlan, SlaPlanner, clock_events
 from .policy import MILESTONES, PRIORITIES, Rule, SlaPolicy, Target
 from .presets import PRESETS, Anchor, Milestone, Preset, preset, preset_names
 
@@ -61,6 +61,7 @@ __all__ = [
     "OpeningInterval",
     "PolicyPlanner",
     "Preset",
+    "PresetPlanner",
     "RecurringHoliday",
     "Rule",
     "SlaClock",

@@ -410,7 +410,7 @@ class Engine:
         holes = [c for c in self.closures[max(lo, 0) :] if c[0] < we and c[1] > ws]
         return subtract(opened, holes)
 
-    def _build_year(
+    def _build_year(  # noqa: C901 - one straight pass over a year of the calendar, kept whole for speed
         self, year: int
     ) -> tuple[list[int], list[Segment], list[int], int, int, int, list[Transition], int]:
         """Segments of one year with the coordinate starting at 0, the total, the offset changes

@@ -278,7 +278,7 @@ def _aware(value: object) -> bool:
     return isinstance(value, datetime) and value.utcoffset() is not None
 
 
-def _check_parts(
+def _check_parts(  # noqa: C901 - one check per part of the calendar, each a separate message
     tz: object, week: object, holidays: object, closures: object, problems: list[Problem]
 ) -> None:
     """Structural checks shared by the constructor and ``from_dict``."""

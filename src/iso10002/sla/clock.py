@@ -140,7 +140,7 @@ class SlaClock:
         default=(), converter=_tuple, kw_only=True
     )
 
-    def __attrs_post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:  # noqa: C901 - one check per fact of the clock, each a separate message
         problems: list[Problem] = []
         calendar: object = self.calendar
         target: object = self.target
