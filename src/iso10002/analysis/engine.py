@@ -667,7 +667,7 @@ class Analysis:
             sla=sla.result(),
             satisfaction=satisfaction.result(),
             backlog=backlog.result(),
-            repeat=self._repeat_from_facts(repeat),
+            repeat=self._repeat_from_facts(repeat, totals.total),
         )
 
     def recurring(
@@ -815,10 +815,12 @@ class Analysis:
         acc.counts = list(counts)
         acc.oldest = None if earliest is None else acc.at - earliest
 
-    def _repeat_from_facts(self, acc: _Repeat) -> RepeatComplainants:
+    def _repeat_from_facts(self, acc: _Repeat, total: int | None = None) -> RepeatComplainants:
+        """The figures from storage; *total* is the number of complaints, when known."""
         assert self._facts is not None
         facts = self.filters.facts()
-        total = sum(n for *_, n in self._facts.fact_counts(facts, ()))
+        if total is None:
+            total = sum(n for *_, n in self._facts.fact_counts(facts, ()))
         complainants, repeat = self._facts.complainant_counts(facts)
         return acc.figures(complainants, total, repeat)
 
