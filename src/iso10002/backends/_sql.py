@@ -436,14 +436,21 @@ def backlog_row(row: Sequence[Any], limits: int) -> list[int]:
     return [edges[i] - edges[i + 1] for i in range(limits + 1)]
 
 
+def complainants(total: int, repeat: Mapping[str, int]) -> int:
+    """The distinct complainants of *total* complaints, *repeat* giving the count of every
+    complainant with more than one (each other complainant has exactly one)."""
+    return total - sum(n - 1 for n in repeat.values())
+
+
 def complainant_queries(
     dialect: Dialect, table: str, filters: FactFilter
 ) -> tuple[tuple[str, list[Any]], tuple[str, list[Any]]]:
     """The two queries of :meth:`~iso10002.ports.FactAggregating.complainant_counts`: the
-    distinct complainants, and each complainant with more than one complaint with its count."""
+    number of complaints, and each complainant with more than one complaint with its count
+    (the distinct complainants are the complaints less the repeats, :func:`complainants`)."""
     condition, params = fact_where(dialect, filters, "f")
     return (
-        (f"SELECT count(DISTINCT f.complainant_id) FROM {table} AS f WHERE {condition}", params),
+        (f"SELECT count(*) FROM {table} AS f WHERE {condition}", params),
         (
             f"SELECT f.complainant_id, count(*) FROM {table} AS f WHERE {condition} "
             "GROUP BY f.complainant_id HAVING count(*) > 1",

@@ -845,12 +845,12 @@ class PostgresRepository:
     def complainant_counts(self, filters: FactFilter) -> tuple[int, dict[str, int]]:
         """Distinct complainants, and the counts of those with several complaints; see the
         port."""
-        distinct, repeat = q.complainant_queries(DIALECT, self._facts, filters)
+        counted, repeat = q.complainant_queries(DIALECT, self._facts, filters)
         with self._read() as conn:
-            row = conn.execute(*distinct).fetchone()
+            row = conn.execute(*counted).fetchone()
             rows = conn.execute(*repeat).fetchall()
-        count = 0 if row is None else int(row[0])
-        return count, {q.unescape_text(key): int(n) for key, n in rows}
+        found = {q.unescape_text(key): int(n) for key, n in rows}
+        return q.complainants(0 if row is None else int(row[0]), found), found
 
     def last_reference_number(self, prefix: str) -> int | None:
         """The greatest number after *prefix* in a stored reference; see the port."""

@@ -743,11 +743,12 @@ class SqliteRepository:
     def complainant_counts(self, filters: FactFilter) -> tuple[int, dict[str, int]]:
         """Distinct complainants, and the counts of those with several complaints; see the
         port."""
-        distinct, repeat = q.complainant_queries(DIALECT, q.FACTS_TABLE, filters)
+        counted, repeat = q.complainant_queries(DIALECT, q.FACTS_TABLE, filters)
         with self._read() as conn:
-            count = int(conn.execute(*distinct).fetchone()[0])
+            total = int(conn.execute(*counted).fetchone()[0])
             rows = conn.execute(*repeat).fetchall()
-        return count, {key: int(n) for key, n in rows}
+        found = {key: int(n) for key, n in rows}
+        return q.complainants(total, found), found
 
     def last_reference_number(self, prefix: str) -> int | None:
         """The greatest number after *prefix* in a stored reference; see the port."""
