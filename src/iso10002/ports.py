@@ -26,7 +26,7 @@ import enum
 import functools
 import inspect
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Generic, Protocol, runtime_checkable
@@ -57,6 +57,7 @@ __all__ = [
     "Storage",
     "StoredEvent",
     "Update",
+    "iter_complaints",
     "make_cursor",
     "port_problem",
     "provides",
@@ -134,7 +135,9 @@ class ComplaintQuery:
     Results are ordered by ``(received_at, id)``. ``received_from`` is inclusive and
     ``received_until`` exclusive; ``next_sla_before`` keeps complaints whose next SLA instant
     (:attr:`Complaint.next_sla_at`) is strictly before it; ``category_prefix`` is a plain string
-    prefix of the category code (``"billing."`` selects the children of ``billing``). ``cursor``
+    prefix of the category code (``"billing."`` selects the children of ``billing``);
+    ``source`` and ``external_id`` match the complaint's
+    :class:`~iso10002.model.ExternalReference` (a complaint without one matches neither). ``cursor``
     is :attr:`Page.next_cursor` of the previous page; ``limit`` is the page size.
     """
 
@@ -156,6 +159,8 @@ class ComplaintQuery:
     )
     breached: bool | None = attrs.field(default=None, validator=_optional(v.bool_))
     complainant_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    source: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    external_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
     cursor: str | None = attrs.field(default=None, validator=_check_cursor)
     limit: int = attrs.field(default=100, validator=v.int_range(1, 10_000))
 
@@ -163,6 +168,16 @@ class ComplaintQuery:
     def after(self) -> tuple[datetime, str] | None:
         """The ``(received_at, id)`` position the cursor resumes after, or ``None``."""
         return None if self.cursor is None else _decode_cursor(self.cursor)
+
+    def _external_matches(self, complaint: Complaint) -> bool:
+        if self.source is None and self.external_id is None:
+            return True
+        ref = complaint.details.external_reference
+        return (
+            ref is not None
+            and (self.source is None or ref.source == self.source)
+            and (self.external_id is None or ref.id == self.external_id)
+        )
 
     def matches(self, complaint: Complaint) -> bool:
         """Whether *complaint* passes every filter (the cursor and limit are not filters)."""
@@ -188,6 +203,8 @@ class ComplaintQuery:
             if due is None or due >= self.next_sla_before:
                 return False
         if self.breached is not None and complaint.breached is not self.breached:
+            return False
+        if not self._external_matches(complaint):
             return False
         return self.complainant_id is None or complaint.complainant_id == self.complainant_id
 
@@ -668,3 +685,19 @@ def require_port(name: str, value: object, protocol: type, *, what: str = "") ->
     problem = port_problem(value, protocol)
     if problem is not None:
         raise ConfigurationError([(name, problem)], what=what)
+
+
+def iter_complaints(
+    repository: ComplaintRepository,
+    query: ComplaintQuery | None = None,
+    *,
+    page_size: int = 1000,
+) -> Iterator[Complaint]:
+    """Every complaint matching *query*, in query order, fetched a page at a time."""
+    current = attrs.evolve(query or ComplaintQuery(), cursor=None, limit=page_size)
+    while True:
+        page = repository.query(current)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        current = attrs.evolve(current, cursor=page.next_cursor)

@@ -397,14 +397,14 @@ def test_every_backend_agrees_with_the_oracle(
 
 
 def _downgrade_sqlite(path: str) -> None:
-    """Turn the database at *path* back into schema 1: no read model."""
+    """Turn the database at *path* back into schema 2: no read model."""
     import sqlite3
 
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("DROP TABLE complaint_facts")
         conn.execute("DROP TABLE complaint_clocks")
-        conn.execute("DELETE FROM schema_version WHERE version > 1")
+        conn.execute("DELETE FROM schema_version WHERE version = 3")
     finally:
         conn.close()
 
@@ -418,7 +418,7 @@ def _downgrade_sqlite(path: str) -> None:
     ],
 )
 @given(hs=histories(), f=filters(), as_of=instants)
-def test_migrating_a_schema_1_sqlite_database_builds_the_read_model(
+def test_migrating_a_schema_2_sqlite_database_builds_the_read_model(
     stored: Any, hs: list[list[ev.Event]], f: Filters, as_of: datetime
 ) -> None:
     import os
@@ -448,7 +448,7 @@ def test_migrating_a_schema_1_sqlite_database_builds_the_read_model(
 )
 @pytest.mark.postgres
 @given(hs=histories(), f=filters(), as_of=instants)
-def test_migrating_a_schema_1_postgres_schema_builds_the_read_model(
+def test_migrating_a_schema_2_postgres_schema_builds_the_read_model(
     postgres_url: str, stored: Any, hs: list[list[ev.Event]], f: Filters, as_of: datetime
 ) -> None:
     import uuid
@@ -464,7 +464,7 @@ def test_migrating_a_schema_1_postgres_schema_builds_the_read_model(
             stored(repository, hs)
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f'DROP TABLE "{schema}".complaint_facts, "{schema}".complaint_clocks')
-            conn.execute(f'DELETE FROM "{schema}".schema_version WHERE version > 1')
+            conn.execute(f'DELETE FROM "{schema}".schema_version WHERE version = 3')
         with PostgresRepository(postgres_url, schema=schema) as repository:
             assert repository.schema_version() == 3
             a = Analysis(repository, filters=f, as_of=as_of)

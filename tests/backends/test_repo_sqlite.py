@@ -49,6 +49,7 @@ def test_repo_sqlite_schema_is_created_in_wal_mode(repo: SqliteRepository, path:
             "complainants",
             "deliveries",
             "consumers",
+            "external_references",
             "complaint_facts",
             "complaint_clocks",
         }

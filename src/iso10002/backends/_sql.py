@@ -53,6 +53,20 @@ COMPLAINT_COLUMNS = (
 EVENT_COLUMNS = ("position", "complaint_id", "sequence", "type", "occurred_at", "payload")
 """The columns of the events table, in :func:`event_row` order."""
 
+EXTERNAL_TABLE = "external_references"
+"""The table of external references: ``(source, external_id)`` unique, to ``complaint_id``."""
+
+
+def external_rows(dialect: Dialect, complaints: Iterable[Complaint]) -> list[tuple[str, str, str]]:
+    """The external-references rows ``(source, external_id, complaint_id)`` of *complaints*."""
+    text = dialect.text
+    return [
+        (text(ref.source), text(ref.id), text(complaint.id))
+        for complaint in complaints
+        if (ref := complaint.details.external_reference) is not None
+    ]
+
+
 DELIVERY_COLUMNS = (
     "key",
     "payload",
@@ -83,6 +97,10 @@ class Dialect:
     """The SQL literal for false."""
     json: Callable[[Any], str]
     """A JSON document as stored (PostgreSQL escapes NUL characters)."""
+    read_time: Callable[[Any], datetime]
+    """An instant as read back, in UTC (the inverse of :attr:`time`)."""
+    read_text: Callable[[str], str]
+    """Text as read back (the inverse of :attr:`text`)."""
 
 
 def _identity(value: str) -> str:
@@ -473,8 +491,9 @@ def event_row(
     )
 
 
-def where(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]]:
-    """The WHERE clause (``""`` if none) and its parameters for the filters of *query*."""
+def where(dialect: Dialect, query: ComplaintQuery, schema: str = "") -> tuple[str, list[Any]]:
+    """The WHERE clause (``""`` if none) and its parameters for the filters of *query*;
+    *schema* (``'"name".'``, quoted, with its dot) qualifies the tables it reads."""
     p = dialect.placeholder
     text = dialect.text
     clauses: list[str] = []
@@ -516,13 +535,31 @@ def where(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]]:
     if query.complainant_id is not None:
         clauses.append(f"complainant_id = {p}")
         params.append(text(query.complainant_id))
+    if query.source is not None or query.external_id is not None:
+        clauses.append(_external_clause(dialect, query, schema, params))
     return " AND ".join(clauses), params
 
 
-def page_clause(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]]:
+def _external_clause(
+    dialect: Dialect, query: ComplaintQuery, schema: str, params: list[Any]
+) -> str:
+    """The condition on the external reference of *query*; appends its parameters."""
+    p = dialect.placeholder
+    inner: list[str] = []
+    if query.source is not None:
+        inner.append(f"x.source = {p}")
+        params.append(dialect.text(query.source))
+    if query.external_id is not None:
+        inner.append(f"x.external_id = {p}")
+        params.append(dialect.text(query.external_id))
+    table = f"{schema}{EXTERNAL_TABLE}"
+    return f"id IN (SELECT x.complaint_id FROM {table} AS x WHERE {' AND '.join(inner)})"
+
+
+def page_clause(dialect: Dialect, query: ComplaintQuery, schema: str = "") -> tuple[str, list[Any]]:
     """The full WHERE … ORDER BY … LIMIT tail of a page query (fetches ``limit + 1`` rows)."""
     p = dialect.placeholder
-    condition, params = where(dialect, query)
+    condition, params = where(dialect, query, schema)
     after = query.after
     if after is not None:
         keyset = f"(received_at, id) > ({p}, {p})"

@@ -30,7 +30,6 @@ from iso10002.errors import (
     ComplaintNotFound,
     ConcurrencyConflict,
     DuplicateError,
-    NotFoundError,
     StorageError,
     ValidationError,
 )
@@ -38,7 +37,6 @@ from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
-    DeliveryStatus,
     FactFilter,
     FactTotals,
     NewComplaint,
@@ -49,6 +47,7 @@ from iso10002.ports import (
 
 from . import _common as c
 from . import _sql as q
+from ._sql_log import SqlDeliveryLog
 
 try:
     import psycopg
@@ -67,6 +66,8 @@ DIALECT = q.Dialect(
     true="true",
     false="false",
     json=q.escaped_json,
+    read_time=c.utc,
+    read_text=q.unescape_text,
 )
 
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -155,6 +156,19 @@ def _migrations(s: str) -> tuple[tuple[int, tuple[_Step, ...]], ...]:
             ),
         ),
         (
+            2,
+            (
+                f"""CREATE TABLE {s}.{q.EXTERNAL_TABLE} (
+                    source text COLLATE "C" NOT NULL,
+                    external_id text COLLATE "C" NOT NULL,
+                    complaint_id text COLLATE "C" NOT NULL,
+                    CONSTRAINT external_references_pkey PRIMARY KEY (source, external_id)
+                )""",
+                f"CREATE INDEX external_references_complaint ON {s}.{q.EXTERNAL_TABLE} "
+                "(complaint_id)",
+            ),
+        ),
+        (
             3,
             (
                 f"""CREATE TABLE {s}.{q.FACTS_TABLE} (
@@ -207,7 +221,21 @@ _DUPLICATES = {
     "complaints_pkey": "id",
     "complaints_reference_key": "reference",
     "events_complaint_id_sequence_key": "id",
+    "external_references_pkey": "external reference",
 }
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """Why the server or libpq refused: the server's message, or (for a connection that could
+    not be made, which has none) what libpq said, e.g. ``Connection refused``."""
+    primary = exc.diag.message_primary
+    if primary:
+        return primary
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return "no reason given"
+    reason = lines[0].rsplit(" failed: ", 1)[-1]
+    return reason[:300]
 
 
 @contextmanager
@@ -223,7 +251,7 @@ def _translated() -> Iterator[None]:
     except psycopg.Error as exc:
         state = exc.sqlstate or "no SQLSTATE"
         raise StorageError(
-            f"PostgreSQL failed ({type(exc).__name__}, {state}): {exc.diag.message_primary or ''}"
+            f"PostgreSQL failed ({type(exc).__name__}, {state}): {_reason(exc)}"
         ) from exc
     except UnicodeEncodeError as exc:
         c.scrub(exc)  # it stays reachable as the new error's __context__
@@ -337,7 +365,7 @@ class PostgresRepository:
         s = f'"{schema}"'
         self._s = s
         self._pool = _Pool(conninfo, max_idle=max_idle)
-        self._deliveries = PostgresDeliveryLog(self)
+        self._deliveries = PostgresDeliveryLog(DIALECT, self._read, self._write, prefix=f"{s}.")
         self._complaint_insert = (
             f"INSERT INTO {s}.complaints ({', '.join(q.COMPLAINT_COLUMNS)}) "
             f"VALUES ({', '.join(['%s'] * (len(q.COMPLAINT_COLUMNS) - 1))}, %s::jsonb)"
@@ -513,6 +541,13 @@ class PostgresRepository:
                     self._event_insert,
                     [q.event_row(DIALECT, first + i, e, rows[i]) for i, e in enumerate(events)],
                 )
+                externals = q.external_rows(DIALECT, (complaint,))
+                if externals:
+                    cur.executemany(
+                        f"INSERT INTO {self._s}.{q.EXTERNAL_TABLE} "
+                        "(source, external_id, complaint_id) VALUES (%s, %s, %s)",
+                        externals,
+                    )
             if complainant is not None:
                 conn.execute(
                     self._complainant_upsert,
@@ -548,6 +583,14 @@ class PostgresRepository:
                             q.event_row(DIALECT, position, e, q.escaped_json(q.event_doc(e)))
                         )
                         position += 1
+            externals = q.external_rows(DIALECT, (item.complaint for item in batch))
+            if externals:
+                with cur.copy(
+                    f"COPY {self._s}.{q.EXTERNAL_TABLE} (source, external_id, complaint_id) "
+                    "FROM STDIN"
+                ) as copy:
+                    for row in externals:
+                        copy.write_row(row)
             if any(item.complainant is not None for item in batch):
                 cur.execute(
                     "CREATE TEMPORARY TABLE IF NOT EXISTS iso10002_complainants_staging "
@@ -782,7 +825,7 @@ class PostgresRepository:
     def query(self, query: ComplaintQuery) -> Page:
         """One page of matching complaints in ``(received_at, id)`` order."""
         c.check_query(query)
-        tail, params = q.page_clause(DIALECT, query)
+        tail, params = q.page_clause(DIALECT, query, f"{self._s}.")
         with self._read() as conn, conn.cursor() as cur:
             # Streamed: the first rows are decoded while the server still converts the later
             # ones to text, instead of after the whole page has arrived.
@@ -792,7 +835,7 @@ class PostgresRepository:
     def count(self, query: ComplaintQuery) -> int:
         """How many complaints match (cursor and limit ignored)."""
         c.check_query(query)
-        condition, params = q.where(DIALECT, query)
+        condition, params = q.where(DIALECT, query, f"{self._s}.")
         head = f" WHERE {condition}" if condition else ""
         with self._read() as conn:
             row = conn.execute(
@@ -905,42 +948,8 @@ class PostgresRepository:
         return f"PostgresRepository(schema={self._schema!r})"
 
 
-def _delivery(row: Sequence[Any]) -> Delivery:
-    return Delivery(
-        key=row[0],
-        payload=c.load_payload(row[1]),
-        attempts=int(row[2]),
-        status=DeliveryStatus(row[3]),
-        last_error=None if row[4] is None else q.unescape_text(row[4]),
-        available_at=c.utc(row[5]),
-        claimed_by=row[6],
-        lease_until=None if row[7] is None else c.utc(row[7]),
-        delivered_at=None if row[8] is None else c.utc(row[8]),
-    )
-
-
-class PostgresDeliveryLog:
+class PostgresDeliveryLog(SqlDeliveryLog):
     """The delivery log of a :class:`PostgresRepository`, reached as its ``deliveries``."""
-
-    def __init__(self, repository: PostgresRepository) -> None:
-        self._repository = repository
-        s = repository._s
-        self._s = s
-        self._columns = ", ".join(f"d.{name}" for name in q.DELIVERY_COLUMNS)
-        self._select = f"SELECT {', '.join(q.DELIVERY_COLUMNS)} FROM {s}.deliveries"
-
-    def enqueue(self, key: str, payload: dict[str, Any], *, available_at: datetime) -> bool:
-        """Record a delivery; ``False`` if *key* is already recorded."""
-        c.check_name("key", key)
-        text = c.payload_json(payload)
-        at = c.check_aware("available_at", available_at)
-        with self._repository._write() as conn:
-            inserted = conn.execute(
-                f"INSERT INTO {self._s}.deliveries (key, payload, attempts, status, available_at) "
-                "VALUES (%s, %s, 0, 'pending', %s) ON CONFLICT (key) DO NOTHING",
-                (key, text, at),
-            )
-            return inserted.rowcount > 0
 
     def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
         """Lease up to *limit* due deliveries to *worker* (``FOR UPDATE SKIP LOCKED``)."""
@@ -948,92 +957,19 @@ class PostgresDeliveryLog:
         at = c.check_aware("now", now)
         c.check_positive_int("limit", limit)
         until = at + c.check_lease(lease)
-        with self._repository._write() as conn:
+        columns = ", ".join(f"d.{name}" for name in q.DELIVERY_COLUMNS)
+        table = self._deliveries
+        with self._write() as conn:
             rows = conn.execute(
-                f"UPDATE {self._s}.deliveries AS d SET status = 'claimed', claimed_by = %s, "
+                f"UPDATE {table} AS d SET status = 'claimed', claimed_by = %s, "
                 "lease_until = %s, attempts = d.attempts + 1 "
-                f"FROM (SELECT key FROM {self._s}.deliveries "
+                f"FROM (SELECT key FROM {table} "
                 "WHERE (status = 'pending' AND available_at <= %s) "
                 "OR (status = 'claimed' AND lease_until <= %s) "
                 "ORDER BY available_at, key LIMIT %s FOR UPDATE SKIP LOCKED) AS due "
-                f"WHERE d.key = due.key RETURNING {self._columns}",
+                f"WHERE d.key = due.key RETURNING {columns}",
                 (worker, until, at, at, limit),
             ).fetchall()
-        claimed = [_delivery(r) for r in rows]
+        claimed = [self.delivery(r) for r in rows]
         claimed.sort(key=lambda d: (d.available_at, d.key))
         return claimed
-
-    def _exists(self, conn: psycopg.Connection[Any], key: str) -> None:
-        found = conn.execute(
-            f"SELECT 1 FROM {self._s}.deliveries WHERE key = %s", (key,)
-        ).fetchone()
-        if found is None:
-            raise NotFoundError("no delivery with that key")
-
-    def mark_delivered(self, key: str, *, worker: str, at: datetime) -> bool:
-        """Record the delivery; ``False`` if it was already delivered."""
-        c.check_name("key", key)
-        c.check_name("worker", worker)
-        when = c.check_aware("at", at)
-        with self._repository._write() as conn:
-            updated = conn.execute(
-                f"UPDATE {self._s}.deliveries SET status = 'delivered', delivered_at = %s, "
-                "claimed_by = %s, lease_until = NULL WHERE key = %s AND status <> 'delivered'",
-                (when, worker, key),
-            ).rowcount
-            if updated == 0:
-                self._exists(conn, key)
-            return updated > 0
-
-    def mark_failed(
-        self, key: str, *, worker: str, error: str, retry_at: datetime, dead: bool = False
-    ) -> bool:
-        """Record a failed attempt by the claim holder; ``False`` if *worker* holds no claim."""
-        c.check_name("key", key)
-        c.check_name("worker", worker)
-        c.check_error(error)
-        when = c.check_aware("retry_at", retry_at)
-        c.check_bool("dead", dead)
-        with self._repository._write() as conn:
-            updated = conn.execute(
-                f"UPDATE {self._s}.deliveries SET status = %s, last_error = %s, "
-                "available_at = %s, claimed_by = NULL, lease_until = NULL "
-                "WHERE key = %s AND status = 'claimed' AND claimed_by = %s",
-                ("dead" if dead else "pending", q.escape_text(error), when, key, worker),
-            ).rowcount
-            if updated == 0:
-                self._exists(conn, key)
-            return updated > 0
-
-    def get(self, key: str) -> Delivery | None:
-        """The delivery with this key, or ``None``."""
-        c.check_text_key("key", key)
-        with self._repository._read() as conn:
-            row = conn.execute(f"{self._select} WHERE key = %s", (q.escape_text(key),)).fetchone()
-        return None if row is None else _delivery(row)
-
-    def dead_letters(self) -> list[Delivery]:
-        """Every dead delivery, ordered by key."""
-        with self._repository._read() as conn:
-            rows = conn.execute(f"{self._select} WHERE status = 'dead' ORDER BY key").fetchall()
-        return [_delivery(r) for r in rows]
-
-    def position(self, name: str) -> int:
-        """The stored position of consumer *name* (0 if never set)."""
-        c.check_name("name", name)
-        with self._repository._read() as conn:
-            row = conn.execute(
-                f"SELECT position FROM {self._s}.consumers WHERE name = %s", (name,)
-            ).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def set_position(self, name: str, position: int) -> None:
-        """Store the position of consumer *name*."""
-        c.check_name("name", name)
-        c.check_positive_int("position", position, low=0)
-        with self._repository._write() as conn:
-            conn.execute(
-                f"INSERT INTO {self._s}.consumers (name, position) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                (name, position),
-            )

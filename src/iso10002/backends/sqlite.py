@@ -27,7 +27,6 @@ from iso10002.errors import (
     ComplaintNotFound,
     ConcurrencyConflict,
     DuplicateError,
-    NotFoundError,
     StorageError,
     ValidationError,
     describe,
@@ -36,7 +35,6 @@ from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
-    DeliveryStatus,
     FactFilter,
     FactTotals,
     NewComplaint,
@@ -47,11 +45,19 @@ from iso10002.ports import (
 
 from . import _common as c
 from . import _sql as q
+from ._sql_log import SqlDeliveryLog
 
 __all__ = ["SCHEMA_VERSION", "SqliteDeliveryLog", "SqliteRepository"]
 
 DIALECT = q.Dialect(
-    placeholder="?", time=micros, text=q.IDENTITY, true="1", false="0", json=c.to_json
+    placeholder="?",
+    time=micros,
+    text=q.IDENTITY,
+    true="1",
+    false="0",
+    json=c.to_json,
+    read_time=from_micros,
+    read_text=q.IDENTITY,
 )
 
 _COMPLAINT_INSERT = (
@@ -61,6 +67,9 @@ _COMPLAINT_INSERT = (
 _EVENT_INSERT = (
     f"INSERT INTO events ({', '.join(q.EVENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(q.EVENT_COLUMNS))})"
+)
+_EXTERNAL_INSERT = (
+    f"INSERT INTO {q.EXTERNAL_TABLE} (source, external_id, complaint_id) VALUES (?, ?, ?)"
 )
 _FACT_REPLACE = (
     f"INSERT OR REPLACE INTO {q.FACTS_TABLE} ({', '.join(q.FACT_COLUMNS)}) "
@@ -172,6 +181,18 @@ _MIGRATIONS: tuple[tuple[int, tuple[_Step, ...]], ...] = (
         ),
     ),
     (
+        2,
+        (
+            f"""CREATE TABLE {q.EXTERNAL_TABLE} (
+                source TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                complaint_id TEXT NOT NULL,
+                PRIMARY KEY (source, external_id)
+            ) WITHOUT ROWID""",
+            f"CREATE INDEX external_references_complaint ON {q.EXTERNAL_TABLE} (complaint_id)",
+        ),
+    ),
+    (
         3,
         (
             f"""CREATE TABLE {q.FACTS_TABLE} (
@@ -269,6 +290,10 @@ def _translate(exc: BaseException) -> None:
     """Raise the library's error for the driver error *exc* (return for any other error)."""
     if isinstance(exc, sqlite3.IntegrityError):
         found = _UNIQUE.search(str(exc))
+        if found is not None and found.group(1) == q.EXTERNAL_TABLE:
+            raise DuplicateError(
+                "a complaint with this external reference is already stored"
+            ) from None
         if found is not None and found.group(1) in ("complaints", "events"):
             column = {"id": "id", "reference": "reference"}.get(found.group(2), "id")
             raise DuplicateError(f"a complaint with this {column} is already stored") from None
@@ -459,7 +484,7 @@ class SqliteRepository:
                 what="SQLite options",
             )
         self._db = _Connections(self._path, timeout=timeout, synchronous=synchronous.upper())
-        self._deliveries = SqliteDeliveryLog(self)
+        self._deliveries = SqliteDeliveryLog(DIALECT, self._read, self._write)
         try:
             self._migrate()
         except BaseException:
@@ -544,6 +569,10 @@ class SqliteRepository:
                 conn.executemany(_COMPLAINT_INSERT, complaints)
                 conn.executemany(_EVENT_INSERT, events)
                 conn.executemany(_COMPLAINANT_UPSERT, complainants)
+                conn.executemany(
+                    _EXTERNAL_INSERT,
+                    q.external_rows(DIALECT, (i.complaint for i in batch[start : start + _CHUNK])),
+                )
                 _write_facts(
                     conn, [item.complaint for item in batch[start : start + _CHUNK]], replace=False
                 )
@@ -802,49 +831,16 @@ class SqliteRepository:
         return f"SqliteRepository({self._path!r})"
 
 
-def _delivery(row: Sequence[Any]) -> Delivery:
-    return Delivery(
-        key=row[0],
-        payload=c.load_payload(row[1]),
-        attempts=int(row[2]),
-        status=DeliveryStatus(row[3]),
-        last_error=row[4],
-        available_at=from_micros(row[5]),
-        claimed_by=row[6],
-        lease_until=None if row[7] is None else from_micros(row[7]),
-        delivered_at=None if row[8] is None else from_micros(row[8]),
-    )
-
-
-_SELECT_DELIVERY = f"SELECT {', '.join(q.DELIVERY_COLUMNS)} FROM deliveries"
-
-
-class SqliteDeliveryLog:
+class SqliteDeliveryLog(SqlDeliveryLog):
     """The delivery log of a :class:`SqliteRepository`, reached as its ``deliveries``."""
 
-    def __init__(self, repository: SqliteRepository) -> None:
-        self._repository = repository
-
-    def enqueue(self, key: str, payload: dict[str, Any], *, available_at: datetime) -> bool:
-        """Record a delivery; ``False`` if *key* is already recorded."""
-        c.check_name("key", key)
-        text = c.payload_json(payload)
-        at = micros(c.check_aware("available_at", available_at))
-        with self._repository._write() as conn:
-            inserted = conn.execute(
-                "INSERT INTO deliveries (key, payload, attempts, status, available_at) "
-                "VALUES (?, ?, 0, 'pending', ?) ON CONFLICT (key) DO NOTHING",
-                (key, text, at),
-            )
-            return inserted.rowcount > 0
-
     def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
-        """Lease up to *limit* due deliveries to *worker*."""
+        """Lease up to *limit* due deliveries to *worker* (SQLite has one writer at a time)."""
         c.check_name("worker", worker)
         at = micros(c.check_aware("now", now))
         c.check_positive_int("limit", limit)
         until = at + c.check_lease(lease) // MICROSECOND
-        with self._repository._write() as conn:
+        with self._write() as conn:
             keys = [
                 r[0]
                 for r in conn.execute(
@@ -861,82 +857,5 @@ class SqliteDeliveryLog:
                 "attempts = attempts + 1 WHERE key = ?",
                 [(worker, until, key) for key in keys],
             )
-            rows = [
-                conn.execute(f"{_SELECT_DELIVERY} WHERE key = ?", (k,)).fetchone() for k in keys
-            ]
-        return [_delivery(r) for r in rows]
-
-    def _status(self, conn: sqlite3.Connection, key: str) -> tuple[str, str | None]:
-        row = conn.execute(
-            "SELECT status, claimed_by FROM deliveries WHERE key = ?", (key,)
-        ).fetchone()
-        if row is None:
-            raise NotFoundError("no delivery with that key")
-        return row[0], row[1]
-
-    def mark_delivered(self, key: str, *, worker: str, at: datetime) -> bool:
-        """Record the delivery; ``False`` if it was already delivered."""
-        c.check_name("key", key)
-        c.check_name("worker", worker)
-        when = micros(c.check_aware("at", at))
-        with self._repository._write() as conn:
-            status, _ = self._status(conn, key)
-            if status == DeliveryStatus.DELIVERED.value:
-                return False
-            conn.execute(
-                "UPDATE deliveries SET status = 'delivered', delivered_at = ?, claimed_by = ?, "
-                "lease_until = NULL WHERE key = ?",
-                (when, worker, key),
-            )
-            return True
-
-    def mark_failed(
-        self, key: str, *, worker: str, error: str, retry_at: datetime, dead: bool = False
-    ) -> bool:
-        """Record a failed attempt by the claim holder; ``False`` if *worker* holds no claim."""
-        c.check_name("key", key)
-        c.check_name("worker", worker)
-        c.check_error(error)
-        when = micros(c.check_aware("retry_at", retry_at))
-        c.check_bool("dead", dead)
-        with self._repository._write() as conn:
-            status, holder = self._status(conn, key)
-            if status != DeliveryStatus.CLAIMED.value or holder != worker:
-                return False
-            conn.execute(
-                "UPDATE deliveries SET status = ?, last_error = ?, available_at = ?, "
-                "claimed_by = NULL, lease_until = NULL WHERE key = ?",
-                ("dead" if dead else "pending", error, when, key),
-            )
-            return True
-
-    def get(self, key: str) -> Delivery | None:
-        """The delivery with this key, or ``None``."""
-        c.check_text_key("key", key)
-        with self._repository._read() as conn:
-            row = conn.execute(f"{_SELECT_DELIVERY} WHERE key = ?", (key,)).fetchone()
-        return None if row is None else _delivery(row)
-
-    def dead_letters(self) -> list[Delivery]:
-        """Every dead delivery, ordered by key."""
-        with self._repository._read() as conn:
-            rows = conn.execute(f"{_SELECT_DELIVERY} WHERE status = 'dead' ORDER BY key").fetchall()
-        return [_delivery(r) for r in rows]
-
-    def position(self, name: str) -> int:
-        """The stored position of consumer *name* (0 if never set)."""
-        c.check_name("name", name)
-        with self._repository._read() as conn:
-            row = conn.execute("SELECT position FROM consumers WHERE name = ?", (name,)).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def set_position(self, name: str, position: int) -> None:
-        """Store the position of consumer *name*."""
-        c.check_name("name", name)
-        c.check_positive_int("position", position, low=0)
-        with self._repository._write() as conn:
-            conn.execute(
-                "INSERT INTO consumers (name, position) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                (name, position),
-            )
+            rows = [conn.execute(f"{self._select} WHERE key = ?", (k,)).fetchone() for k in keys]
+        return [self.delivery(r) for r in rows]
