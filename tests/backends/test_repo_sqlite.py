@@ -53,7 +53,7 @@ def test_repo_sqlite_schema_is_created_in_wal_mode(repo: SqliteRepository, path:
             "complaint_facts",
             "complaint_clocks",
         }
-        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 3
     finally:
         conn.close()
 
@@ -67,7 +67,7 @@ def test_repo_sqlite_reopening_keeps_data_and_does_not_migrate_again(path: Path)
         assert repo.schema_version() == 3
     conn = _raw(path)
     try:
-        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 3
     finally:
         conn.close()
 
