@@ -52,7 +52,7 @@ def test_repo_postgres_schema_is_created_and_recorded(repo: Any, raw: Any, schem
 
     assert repo.schema == schema
     assert repr(repo) == f"PostgresRepository(schema={schema!r})"
-    assert repo.schema_version() == SCHEMA_VERSION == 2
+    assert repo.schema_version() == SCHEMA_VERSION == 3
     tables = {
         r[0]
         for r in raw.execute(
@@ -68,6 +68,8 @@ def test_repo_postgres_schema_is_created_and_recorded(repo: Any, raw: Any, schem
         "deliveries",
         "consumers",
         "external_references",
+        "complaint_facts",
+        "complaint_clocks",
     }
     kinds = dict(
         raw.execute(
@@ -106,7 +108,7 @@ def test_repo_postgres_concurrent_first_opens_migrate_once(
         t.join()
     assert errors == []
     count = raw.execute(f'SELECT count(*) FROM "{schema}".schema_version').fetchone()[0]
-    assert count == 2  # one row per migration, each applied once
+    assert count == 3  # one row per migration, each applied once
 
 
 def test_repo_postgres_refuses_a_newer_schema(

@@ -21,7 +21,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -37,6 +37,8 @@ from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
+    FactFilter,
+    FactTotals,
     NewComplaint,
     Page,
     StoredEvent,
@@ -71,7 +73,11 @@ DIALECT = q.Dialect(
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-def _migrations(s: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
+_Step = str | Callable[["PostgresRepository", psycopg.Connection[Any]], None]
+"""A migration step: a statement, or a method run on the migrating connection."""
+
+
+def _migrations(s: str) -> tuple[tuple[int, tuple[_Step, ...]], ...]:
     """The migrations, for schema *s* (already quoted)."""
     return (
         (
@@ -160,6 +166,49 @@ def _migrations(s: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
                 )""",
                 f"CREATE INDEX external_references_complaint ON {s}.{q.EXTERNAL_TABLE} "
                 "(complaint_id)",
+            ),
+        ),
+        (
+            3,
+            (
+                f"""CREATE TABLE {s}.{q.FACTS_TABLE} (
+                    received_at timestamptz NOT NULL,
+                    id text COLLATE "C" PRIMARY KEY,
+                    received_day integer NOT NULL,
+                    state text COLLATE "C" NOT NULL,
+                    category text COLLATE "C",
+                    channel text COLLATE "C" NOT NULL,
+                    priority text COLLATE "C",
+                    product text COLLATE "C",
+                    team text COLLATE "C",
+                    segment text COLLATE "C",
+                    complainant_id text COLLATE "C" NOT NULL,
+                    outcome text COLLATE "C",
+                    to_acknowledgement bigint,
+                    to_decision bigint,
+                    to_closure bigint,
+                    closure_at timestamptz,
+                    ever_closed smallint NOT NULL,
+                    withdrawn smallint NOT NULL,
+                    reopened integer NOT NULL,
+                    internal_review smallint NOT NULL,
+                    external_dispute smallint NOT NULL,
+                    score smallint
+                )""",
+                f"CREATE INDEX {q.FACTS_TABLE}_received ON {s}.{q.FACTS_TABLE} (received_at)",
+                f"""CREATE TABLE {s}.{q.CLOCKS_TABLE} (
+                    received_at timestamptz NOT NULL,
+                    complaint_id text COLLATE "C" NOT NULL,
+                    position integer NOT NULL,
+                    milestone text COLLATE "C" NOT NULL,
+                    started_at timestamptz NOT NULL,
+                    due_at timestamptz,
+                    stopped_at timestamptz,
+                    paused_since timestamptz,
+                    PRIMARY KEY (complaint_id, position)
+                )""",
+                f"CREATE INDEX {q.CLOCKS_TABLE}_received ON {s}.{q.CLOCKS_TABLE} (received_at)",
+                lambda repository, conn: repository._backfill_facts(conn),
             ),
         ),
     )
@@ -356,6 +405,20 @@ class PostgresRepository:
             f"{document}, c.next_sla_at FROM {s}.complaints AS c WHERE c.next_sla_at < %s"
         )
         self._counter = f"UPDATE {s}.event_counter SET last = last + %s RETURNING last"
+        self._facts = f"{s}.{q.FACTS_TABLE}"
+        self._clocks = f"{s}.{q.CLOCKS_TABLE}"
+        updates = ", ".join(f"{name} = excluded.{name}" for name in q.FACT_COLUMNS[2:])
+        self._fact_upsert = (
+            f"INSERT INTO {self._facts} ({', '.join(q.FACT_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(q.FACT_COLUMNS))}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}"
+        )
+        self._fact_copy = f"COPY {self._facts} ({', '.join(q.FACT_COLUMNS)}) FROM STDIN"
+        self._clock_insert = (
+            f"INSERT INTO {self._clocks} ({', '.join(q.CLOCK_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(q.CLOCK_COLUMNS))})"
+        )
+        self._clock_copy = f"COPY {self._clocks} ({', '.join(q.CLOCK_COLUMNS)}) FROM STDIN"
         try:
             self._migrate()
         except BaseException:
@@ -394,7 +457,10 @@ class PostgresRepository:
             for version, statements in _migrations(s):
                 if version > current:
                     for statement in statements:
-                        conn.execute(statement)
+                        if isinstance(statement, str):
+                            conn.execute(statement)
+                        else:
+                            statement(self, conn)
                     conn.execute(
                         f"INSERT INTO {s}.schema_version (version) VALUES (%s)", (version,)
                     )
@@ -414,6 +480,36 @@ class PostgresRepository:
         with self._read() as conn:
             row = conn.execute(f"SELECT max(version) FROM {self._s}.schema_version").fetchone()
         return int(row[0]) if row is not None else 0
+
+    def _backfill_facts(self, conn: psycopg.Connection[Any]) -> None:
+        """Write the read-model rows of every stored complaint (the facts tables were added)."""
+        after = ""
+        while True:
+            rows = conn.execute(
+                f"{self._select_complaint} WHERE c.id > %s ORDER BY c.id LIMIT 1000", (after,)
+            ).fetchall()
+            if not rows:
+                return
+            self._write_facts(conn, [_decode(row[2], row[3]) for row in rows], replace=False)
+            after = rows[-1][0]
+
+    def _write_facts(
+        self, conn: psycopg.Connection[Any], complaints: Sequence[Complaint], *, replace: bool
+    ) -> None:
+        """Write the read-model rows of *complaints* (their complaint rows written, so locked,
+        already); with *replace*, over their stored ones."""
+        if not complaints:
+            return
+        clocks = [r for x in complaints for r in q.clock_rows(DIALECT, x)]
+        with conn.cursor() as cur:
+            if replace:
+                cur.execute(
+                    f"DELETE FROM {self._clocks} WHERE complaint_id = ANY(%s)",
+                    ([q.escape_text(x.id) for x in complaints],),
+                )
+            cur.executemany(self._fact_upsert, [q.fact_row(DIALECT, x) for x in complaints])
+            if clocks:
+                cur.executemany(self._clock_insert, clocks)
 
     def _positions(self, conn: psycopg.Connection[Any], count: int) -> int:
         """Reserve *count* positions of the global log; return the first."""
@@ -438,6 +534,7 @@ class PostgresRepository:
         rows = [q.escaped_json(q.event_doc(e)) for e in events]
         with self._write() as conn:
             conn.execute(self._complaint_insert, row)
+            self._write_facts(conn, [complaint], replace=False)
             first = self._positions(conn, len(events))
             with conn.cursor() as cur:
                 cur.executemany(
@@ -471,6 +568,13 @@ class PostgresRepository:
             with cur.copy(self._complaint_copy) as copy:
                 for item in batch:
                     copy.write_row(_complaint_row(item.complaint))
+            with cur.copy(self._fact_copy) as copy:
+                for item in batch:
+                    copy.write_row(q.fact_row(DIALECT, item.complaint))
+            with cur.copy(self._clock_copy) as copy:
+                for item in batch:
+                    for clock in q.clock_rows(DIALECT, item.complaint):
+                        copy.write_row(clock)
             position = self._positions(conn, sum(len(item.events) for item in batch))
             with cur.copy(self._event_copy) as copy:
                 for item in batch:
@@ -533,7 +637,8 @@ class PostgresRepository:
         once it commits.
 
         The complaint rows are locked before the event counter, as every write here does, so
-        that no two writers wait for each other in opposite orders.
+        that no two writers wait for each other in opposite orders; the read-model rows of a
+        complaint are written only under its complaint row's lock, between the two.
         """
         prepared = [
             (
@@ -571,6 +676,7 @@ class PostgresRepository:
                 stale[0].expected_version,
                 None if found is None else int(found[0]),
             )
+        self._write_facts(conn, [u.complaint for u in updates], replace=True)
         first = self._positions(conn, sum(len(u.events) for u in updates))
         event_rows: list[Any] = []
         for update, _row, docs in prepared:
@@ -736,6 +842,58 @@ class PostgresRepository:
                 f"SELECT count(*) FROM {self._s}.complaints{head}", params
             ).fetchone()
         return int(row[0]) if row is not None else 0
+
+    # --- analysis aggregates (see iso10002.ports.FactAggregating) --------------------------------
+
+    def _all(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        with self._read() as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def fact_counts(
+        self, filters: FactFilter, by: Sequence[str], *, daily: bool = False
+    ) -> list[tuple[date | None, tuple[str | None, ...], int]]:
+        """Complaint counts by receipt day and dimensions; see the port."""
+        statement, params = q.fact_counts_query(DIALECT, self._facts, filters, by, daily)
+        return q.fact_counts_rows(self._all(statement, params), daily, q.unescape_text)
+
+    def fact_totals(self, filters: FactFilter) -> FactTotals:
+        """Outcome-independent counts and satisfaction scores; see the port."""
+        return q.fact_totals_row(self._all(*q.fact_totals_query(DIALECT, self._facts, filters))[0])
+
+    def fact_durations(self, filters: FactFilter) -> tuple[list[int], list[int], list[int]]:
+        """Durations from receipt to each milestone; see the port."""
+        return q.fact_durations_rows(
+            self._all(*q.fact_durations_query(DIALECT, self._facts, filters))
+        )
+
+    def clock_counts(
+        self, filters: FactFilter, as_of: datetime
+    ) -> dict[str, tuple[int, int, int, int, int]]:
+        """SLA clocks per milestone and verdict at *as_of*; see the port."""
+        statement, params = q.clock_counts_query(
+            DIALECT, self._facts, self._clocks, filters, c.check_aware("as_of", as_of)
+        )
+        return q.clock_counts_rows(self._all(statement, params), q.unescape_text)
+
+    def backlog_counts(
+        self, filters: FactFilter, at: datetime, limits: Sequence[timedelta]
+    ) -> tuple[list[int], datetime | None]:
+        """Open complaints per age bucket at *at*, and the earliest receipt; see the port."""
+        statement, params = q.backlog_query(
+            DIALECT, self._facts, filters, c.check_aware("at", at), limits
+        )
+        row = self._all(statement, params)[0]
+        return q.backlog_row(row, len(limits)), None if row[1] is None else c.utc(row[1])
+
+    def complainant_counts(self, filters: FactFilter) -> tuple[int, dict[str, int]]:
+        """Distinct complainants, and the counts of those with several complaints; see the
+        port."""
+        counted, repeat = q.complainant_queries(DIALECT, self._facts, filters)
+        with self._read() as conn:
+            row = conn.execute(*counted).fetchone()
+            rows = conn.execute(*repeat).fetchall()
+        found = {q.unescape_text(key): int(n) for key, n in rows}
+        return q.complainants(0 if row is None else int(row[0]), found), found
 
     def last_reference_number(self, prefix: str) -> int | None:
         """The greatest number after *prefix* in a stored reference; see the port."""

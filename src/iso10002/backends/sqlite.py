@@ -14,8 +14,8 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
 from os import PathLike, fspath
 from types import TracebackType
 from typing import Any
@@ -35,6 +35,8 @@ from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
+    FactFilter,
+    FactTotals,
     NewComplaint,
     Page,
     StoredEvent,
@@ -69,6 +71,15 @@ _EVENT_INSERT = (
 _EXTERNAL_INSERT = (
     f"INSERT INTO {q.EXTERNAL_TABLE} (source, external_id, complaint_id) VALUES (?, ?, ?)"
 )
+_FACT_REPLACE = (
+    f"INSERT OR REPLACE INTO {q.FACTS_TABLE} ({', '.join(q.FACT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(q.FACT_COLUMNS))})"
+)
+_CLOCK_INSERT = (
+    f"INSERT INTO {q.CLOCKS_TABLE} ({', '.join(q.CLOCK_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(q.CLOCK_COLUMNS))})"
+)
+_CLOCK_DELETE = f"DELETE FROM {q.CLOCKS_TABLE} WHERE received_at = ? AND complaint_id = ?"
 _COMPLAINANT_UPSERT = (
     "INSERT INTO complainants (id, payload) VALUES (?, ?) "
     "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload"
@@ -89,7 +100,25 @@ def _complaint_update(changed: tuple[int, ...]) -> str:
     return f"UPDATE complaints SET {sets} WHERE id = ? AND version = ?"
 
 
-_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+_Step = str | Callable[[sqlite3.Connection], None]
+"""A migration step: a statement, or a function run on the migrating connection."""
+
+
+def _backfill_facts(conn: sqlite3.Connection) -> None:
+    """Write the read-model rows of every stored complaint (the facts tables were added)."""
+    after = ""
+    while True:
+        rows = conn.execute(
+            f"{_SELECT_COMPLAINT} WHERE c.id > ? ORDER BY c.id LIMIT {_CHUNK}", (after,)
+        ).fetchall()
+        if not rows:
+            return
+        complaints = [_decode(row[2], row[3]) for row in rows]
+        _write_facts(conn, complaints, replace=False)
+        after = rows[-1][0]
+
+
+_MIGRATIONS: tuple[tuple[int, tuple[_Step, ...]], ...] = (
     (
         1,
         (
@@ -163,6 +192,48 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             f"CREATE INDEX external_references_complaint ON {q.EXTERNAL_TABLE} (complaint_id)",
         ),
     ),
+    (
+        3,
+        (
+            f"""CREATE TABLE {q.FACTS_TABLE} (
+                received_at INTEGER NOT NULL,
+                id TEXT NOT NULL UNIQUE,
+                received_day INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                category TEXT,
+                channel TEXT NOT NULL,
+                priority TEXT,
+                product TEXT,
+                team TEXT,
+                segment TEXT,
+                complainant_id TEXT NOT NULL,
+                outcome TEXT,
+                to_acknowledgement INTEGER,
+                to_decision INTEGER,
+                to_closure INTEGER,
+                closure_at INTEGER,
+                ever_closed INTEGER NOT NULL,
+                withdrawn INTEGER NOT NULL,
+                reopened INTEGER NOT NULL,
+                internal_review INTEGER NOT NULL,
+                external_dispute INTEGER NOT NULL,
+                score INTEGER,
+                PRIMARY KEY (received_at, id)
+            ) WITHOUT ROWID""",
+            f"""CREATE TABLE {q.CLOCKS_TABLE} (
+                received_at INTEGER NOT NULL,
+                complaint_id TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                milestone TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                due_at INTEGER,
+                stopped_at INTEGER,
+                paused_since INTEGER,
+                PRIMARY KEY (received_at, complaint_id, position)
+            ) WITHOUT ROWID""",
+            _backfill_facts,
+        ),
+    ),
 )
 
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
@@ -189,6 +260,16 @@ def _decode(complaint: Any, receipt: Any) -> Complaint:
     if complaint is not None:
         return q.load_complaint(json.loads(complaint))
     return ev.apply(None, q.load_event(json.loads(receipt)))
+
+
+def _write_facts(
+    conn: sqlite3.Connection, complaints: Sequence[Complaint], *, replace: bool
+) -> None:
+    """Write the read-model rows of *complaints*; with *replace*, over their stored ones."""
+    if replace:
+        conn.executemany(_CLOCK_DELETE, [(micros(x.details.received_at), x.id) for x in complaints])
+    conn.executemany(_FACT_REPLACE, [q.fact_row(DIALECT, x) for x in complaints])
+    conn.executemany(_CLOCK_INSERT, [r for x in complaints for r in q.clock_rows(DIALECT, x)])
 
 
 _UpdateRows = tuple[str, tuple[Any, ...], list[tuple[Any, ...]], q.Prepared]
@@ -436,7 +517,10 @@ class SqliteRepository:
             for version, statements in _MIGRATIONS:
                 if version > current:
                     for statement in statements:
-                        conn.execute(statement)
+                        if isinstance(statement, str):
+                            conn.execute(statement)
+                        else:
+                            statement(conn)
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     @property
@@ -489,6 +573,9 @@ class SqliteRepository:
                     _EXTERNAL_INSERT,
                     q.external_rows(DIALECT, (i.complaint for i in batch[start : start + _CHUNK])),
                 )
+                _write_facts(
+                    conn, [item.complaint for item in batch[start : start + _CHUNK]], replace=False
+                )
         return len(batch)
 
     def save(
@@ -506,6 +593,7 @@ class SqliteRepository:
         with self._write() as conn:
             for update, rows in prepared:
                 self._apply_update(conn, update.complaint, update.expected_version, rows)
+            _write_facts(conn, [u.complaint for u in checked], replace=True)
         for update, (*_, prepared_row) in prepared:
             self._cache.stored(update.complaint, prepared_row)
 
@@ -636,6 +724,60 @@ class SqliteRepository:
         head = f" WHERE {condition}" if condition else ""
         with self._read() as conn:
             return int(conn.execute(f"SELECT count(*) FROM complaints{head}", params).fetchone()[0])
+
+    # --- analysis aggregates (see iso10002.ports.FactAggregating) --------------------------------
+
+    def _all(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        with self._read() as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def fact_counts(
+        self, filters: FactFilter, by: Sequence[str], *, daily: bool = False
+    ) -> list[tuple[date | None, tuple[str | None, ...], int]]:
+        """Complaint counts by receipt day and dimensions; see the port."""
+        statement, params = q.fact_counts_query(DIALECT, q.FACTS_TABLE, filters, by, daily)
+        return q.fact_counts_rows(self._all(statement, params), daily, q.IDENTITY)
+
+    def fact_totals(self, filters: FactFilter) -> FactTotals:
+        """Outcome-independent counts and satisfaction scores; see the port."""
+        return q.fact_totals_row(
+            self._all(*q.fact_totals_query(DIALECT, q.FACTS_TABLE, filters))[0]
+        )
+
+    def fact_durations(self, filters: FactFilter) -> tuple[list[int], list[int], list[int]]:
+        """Durations from receipt to each milestone; see the port."""
+        return q.fact_durations_rows(
+            self._all(*q.fact_durations_query(DIALECT, q.FACTS_TABLE, filters))
+        )
+
+    def clock_counts(
+        self, filters: FactFilter, as_of: datetime
+    ) -> dict[str, tuple[int, int, int, int, int]]:
+        """SLA clocks per milestone and verdict at *as_of*; see the port."""
+        statement, params = q.clock_counts_query(
+            DIALECT, q.FACTS_TABLE, q.CLOCKS_TABLE, filters, c.check_aware("as_of", as_of)
+        )
+        return q.clock_counts_rows(self._all(statement, params), q.IDENTITY)
+
+    def backlog_counts(
+        self, filters: FactFilter, at: datetime, limits: Sequence[timedelta]
+    ) -> tuple[list[int], datetime | None]:
+        """Open complaints per age bucket at *at*, and the earliest receipt; see the port."""
+        statement, params = q.backlog_query(
+            DIALECT, q.FACTS_TABLE, filters, c.check_aware("at", at), limits
+        )
+        row = self._all(statement, params)[0]
+        return q.backlog_row(row, len(limits)), None if row[1] is None else from_micros(row[1])
+
+    def complainant_counts(self, filters: FactFilter) -> tuple[int, dict[str, int]]:
+        """Distinct complainants, and the counts of those with several complaints; see the
+        port."""
+        counted, repeat = q.complainant_queries(DIALECT, q.FACTS_TABLE, filters)
+        with self._read() as conn:
+            total = int(conn.execute(*counted).fetchone()[0])
+            rows = conn.execute(*repeat).fetchall()
+        found = {key: int(n) for key, n in rows}
+        return q.complainants(total, found), found
 
     def last_reference_number(self, prefix: str) -> int | None:
         """The greatest number after *prefix* in a stored reference; see the port."""
