@@ -35,6 +35,8 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP_DEMO)
 	$(BIN)/python examples/quickstart.py
+	cd $$(mktemp -d) && $(CURDIR)/$(BIN)/iso10002 demo --complaints 200 && \
+		$(CURDIR)/$(BIN)/iso10002 export - --format csv --columns reference,state,breached | head -5
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests examples benchmarks docs

@@ -46,6 +46,7 @@ class JsonLinesRepository:
         self._closed = False
         self._complaints: dict[str, Complaint] = {}
         self._by_reference: dict[str, str] = {}
+        self._by_external: set[tuple[str, str]] = set()
         self._events: dict[str, list[ev.Event]] = {}
         self._log: list[ev.Event] = []
         self._complainants: dict[str, Complainant] = {}
@@ -80,6 +81,9 @@ class JsonLinesRepository:
             complaint = load(doc)
             self._complaints[complaint.id] = complaint
             self._by_reference[complaint.reference] = complaint.id
+            ref = complaint.external_reference
+            if ref is not None:
+                self._by_external.add((ref.source, ref.id))
         for person_id in entry.get("erased", ()):
             self._complainants.pop(person_id, None)
 
@@ -144,6 +148,11 @@ class JsonLinesRepository:
                     raise DuplicateError("a complaint with this id is already stored")
                 if item.complaint.reference in self._by_reference:
                     raise DuplicateError("a complaint with this reference is already stored")
+                ref = item.complaint.external_reference
+                if ref is not None and (ref.source, ref.id) in self._by_external:
+                    raise DuplicateError(
+                        "a complaint with this external reference is already stored"
+                    )
             if batch:
                 self._append(
                     {

@@ -51,6 +51,7 @@ __all__ = [
     "ComplaintClassified",
     "ComplaintClosed",
     "ComplaintEscalated",
+    "ComplaintImported",
     "ComplaintReceived",
     "ComplaintReopened",
     "ComplaintWithdrawn",
@@ -275,6 +276,25 @@ class PersonalDataErased(Event):
 
 
 @attrs.frozen(kw_only=True)
+class ComplaintImported(Event):
+    """Events ``first_sequence`` up to this one's predecessor were imported from *source*.
+
+    They record what happened before the complaint came into this system, at their own
+    instants; the outbox derives no notification from them.
+    """
+
+    source: str = attrs.field(validator=v.identifier)
+    first_sequence: int = attrs.field(validator=v.int_range(1))
+
+    def covers(self, event: Event) -> bool:
+        """Whether *event* (of the same complaint) is one of the imported events."""
+        return (
+            event.complaint_id == self.complaint_id
+            and self.first_sequence <= event.sequence < self.sequence
+        )
+
+
+@attrs.frozen(kw_only=True)
 class _ClockEvent(Event):
     """Fields of every event about one SLA clock."""
 
@@ -369,6 +389,7 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
         SatisfactionRecorded,
         WorkflowStepRecorded,
         PersonalDataErased,
+        ComplaintImported,
         SlaClockStarted,
         SlaClockPaused,
         SlaClockResumed,
@@ -631,6 +652,13 @@ def redacted_event(event: Event) -> Event:
     if all(getattr(event, name) == value for name, value in changes.items()):
         return event
     return attrs.evolve(event, **changes)
+
+
+@_applies(ComplaintImported)
+def _imported(c: Complaint, e: ComplaintImported) -> Mapping[str, Any]:
+    if e.first_sequence >= e.sequence:
+        raise _refuse(e, "covers no event: first_sequence must be below its own sequence")
+    return {}
 
 
 @_applies(SlaClockStarted)

@@ -100,6 +100,9 @@ def _cross_checks(
     return problems
 
 
+_INSTANTS = frozenset({"received_at", "occurred_at"})
+
+
 def parse_intake(
     data: Intake | Mapping[str, Any],
     *,
@@ -114,7 +117,13 @@ def parse_intake(
     if isinstance(data, Intake):
         values: Mapping[str, Any] = {f.name: getattr(data, f.name) for f in attrs.fields(Intake)}
     elif isinstance(data, Mapping):
-        values = data
+        # Instants may come as datetime objects too; they take the form a document has, so
+        # that one set of rules (aware, in range) checks both.
+        values = {
+            k: v.isoformat() if k in _INSTANTS and isinstance(v, datetime) else v
+            for k, v in data.items()
+        }
+        data = values
     else:
         raise ValidationError([("", f"expected an intake mapping, got {describe(data)}")])
     for key, most in _MOST_ITEMS.items():

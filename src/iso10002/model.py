@@ -32,6 +32,7 @@ __all__ = [
     "Decision",
     "Escalation",
     "EscalationKind",
+    "ExternalReference",
     "Finding",
     "MilestoneClock",
     "MilestoneStatus",
@@ -183,6 +184,14 @@ class Attachment:
 
 
 @attrs.frozen
+class ExternalReference:
+    """The complaint's id in the system it came from: *id* is unique within *source*."""
+
+    source: str = attrs.field(validator=v.identifier)
+    id: str = attrs.field(validator=v.identifier)
+
+
+@attrs.frozen
 class ComplaintDetails:
     """What was received (7.2): fixed at receipt."""
 
@@ -205,6 +214,10 @@ class ComplaintDetails:
     )
     attachments: tuple[Attachment, ...] = attrs.field(
         default=(), converter=v.frozen_tuple, validator=v.tuple_of(Attachment, max_items=500)
+    )
+    external_reference: ExternalReference | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.instance_of(ExternalReference)),
     )
 
     def redacted(self) -> ComplaintDetails:
@@ -578,6 +591,11 @@ class Complaint:
     def received_at(self) -> datetime:
         """When the complaint was received (UTC)."""
         return self.details.received_at
+
+    @property
+    def external_reference(self) -> ExternalReference | None:
+        """The complaint's id in the system it was imported from, if any."""
+        return self.details.external_reference
 
     @property
     def decision(self) -> Decision | None:

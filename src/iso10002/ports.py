@@ -5,7 +5,8 @@
 * :class:`DeliveryLog` records notification deliveries: enqueued once per idempotency key, claimed
   by workers under a lease, marked delivered, retried or dead; plus named consumer positions.
 * :class:`BatchSaving` and :class:`ReferenceNumbering` are optional capabilities of a repository
-  that the service uses when storage offers them.
+  that the service uses when storage offers them; :class:`FactAggregating` is one that
+  :mod:`iso10002.analysis` uses.
 * :class:`Storage` is what :func:`iso10002.backends.open_repository` returns: a repository that
   also carries its delivery log as :attr:`Storage.deliveries`.
 
@@ -25,10 +26,10 @@ import enum
 import functools
 import inspect
 import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
 from types import TracebackType
-from typing import Any, Generic, Protocol, runtime_checkable
+from typing import Any, Final, Generic, Protocol, runtime_checkable
 
 import attrs
 
@@ -39,6 +40,7 @@ from .events import Event
 from .model import Channel, Complainant, Complaint, Priority
 
 __all__ = [
+    "FACT_DIMENSIONS",
     "BatchSaving",
     "ComplaintQuery",
     "ComplaintRepository",
@@ -46,12 +48,16 @@ __all__ = [
     "DeliveryLog",
     "DeliveryStatus",
     "DueSweeping",
+    "FactAggregating",
+    "FactFilter",
+    "FactTotals",
     "NewComplaint",
     "Page",
     "ReferenceNumbering",
     "Storage",
     "StoredEvent",
     "Update",
+    "iter_complaints",
     "make_cursor",
     "port_problem",
     "provides",
@@ -129,7 +135,9 @@ class ComplaintQuery:
     Results are ordered by ``(received_at, id)``. ``received_from`` is inclusive and
     ``received_until`` exclusive; ``next_sla_before`` keeps complaints whose next SLA instant
     (:attr:`Complaint.next_sla_at`) is strictly before it; ``category_prefix`` is a plain string
-    prefix of the category code (``"billing."`` selects the children of ``billing``). ``cursor``
+    prefix of the category code (``"billing."`` selects the children of ``billing``);
+    ``source`` and ``external_id`` match the complaint's
+    :class:`~iso10002.model.ExternalReference` (a complaint without one matches neither). ``cursor``
     is :attr:`Page.next_cursor` of the previous page; ``limit`` is the page size.
     """
 
@@ -151,6 +159,8 @@ class ComplaintQuery:
     )
     breached: bool | None = attrs.field(default=None, validator=_optional(v.bool_))
     complainant_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    source: str | None = attrs.field(default=None, validator=_optional(v.identifier))
+    external_id: str | None = attrs.field(default=None, validator=_optional(v.identifier))
     cursor: str | None = attrs.field(default=None, validator=_check_cursor)
     limit: int = attrs.field(default=100, validator=v.int_range(1, 10_000))
 
@@ -158,6 +168,16 @@ class ComplaintQuery:
     def after(self) -> tuple[datetime, str] | None:
         """The ``(received_at, id)`` position the cursor resumes after, or ``None``."""
         return None if self.cursor is None else _decode_cursor(self.cursor)
+
+    def _external_matches(self, complaint: Complaint) -> bool:
+        if self.source is None and self.external_id is None:
+            return True
+        ref = complaint.details.external_reference
+        return (
+            ref is not None
+            and (self.source is None or ref.source == self.source)
+            and (self.external_id is None or ref.id == self.external_id)
+        )
 
     def matches(self, complaint: Complaint) -> bool:
         """Whether *complaint* passes every filter (the cursor and limit are not filters)."""
@@ -183,6 +203,8 @@ class ComplaintQuery:
             if due is None or due >= self.next_sla_before:
                 return False
         if self.breached is not None and complaint.breached is not self.breached:
+            return False
+        if not self._external_matches(complaint):
             return False
         return self.complainant_id is None or complaint.complainant_id == self.complainant_id
 
@@ -377,6 +399,109 @@ class DueSweeping(Protocol):
         ...
 
 
+FACT_DIMENSIONS: Final = (
+    "category",
+    "channel",
+    "outcome",
+    "priority",
+    "product",
+    "segment",
+    "state",
+    "team",
+)
+"""The single-valued dimensions :meth:`FactAggregating.fact_counts` groups by."""
+
+
+@attrs.frozen(kw_only=True)
+class FactFilter:
+    """Which complaints a :class:`FactAggregating` aggregate counts; ``None`` means "any".
+
+    Receipt in ``[received_from, received_until)``, state in ``states``, category starting with
+    ``category_prefix`` (a plain string prefix), and the channel, product, team and segment
+    equal to those given: every given filter must hold.
+    """
+
+    received_from: datetime | None = None
+    received_until: datetime | None = None
+    states: frozenset[str] | None = None
+    category_prefix: str | None = None
+    channel: Channel | None = None
+    product: str | None = None
+    team: str | None = None
+    segment: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FactTotals:
+    """Counts over the selected complaints (see :meth:`FactAggregating.fact_totals`)."""
+
+    total: int
+    """Complaints selected."""
+    decided: int
+    """With at least one decision."""
+    ever_closed: int
+    """Closed at least once: reopened, or closed and not withdrawn."""
+    reopened: int
+    """Reopened at least once."""
+    withdrawn: int
+    """Whose latest closure is a withdrawal."""
+    internal_review: int
+    """With an internal-review escalation."""
+    external_dispute: int
+    """With an external-dispute escalation."""
+    scores: tuple[int, int, int, int, int]
+    """Satisfaction scores 1 to 5 of the complaints closed at least once."""
+
+
+@runtime_checkable
+class FactAggregating(Protocol):
+    """Optional capability of a repository: clause 8 aggregates over a read model that storage
+    keeps current on every write, so the figures need no complaint decoded.
+
+    :class:`iso10002.analysis.Analysis` uses it when storage offers it; the SQLite and
+    PostgreSQL backends do. Every answer must equal what folding the selected complaints gives
+    (the analysis tests hold the bundled backends to it). Instants are aware; durations are
+    whole microseconds.
+    """
+
+    def fact_counts(
+        self, filters: FactFilter, by: Sequence[str], *, daily: bool = False
+    ) -> list[tuple[date | None, tuple[str | None, ...], int]]:
+        """Complaint counts grouped by the receipt day in UTC (with *daily*, else ``None``)
+        and by the values of the dimensions *by* (names from :data:`FACT_DIMENSIONS`;
+        ``outcome`` is the latest decision's, ``priority`` the latest assessment's)."""
+        ...
+
+    def fact_totals(self, filters: FactFilter) -> FactTotals:
+        """Outcome-independent counts and satisfaction scores of the selected complaints."""
+        ...
+
+    def fact_durations(self, filters: FactFilter) -> tuple[list[int], list[int], list[int]]:
+        """Calendar durations from receipt to acknowledgement, to the first decision and to
+        closure (not withdrawal), for the complaints that reached each, in any order."""
+        ...
+
+    def clock_counts(
+        self, filters: FactFilter, as_of: datetime
+    ) -> dict[str, tuple[int, int, int, int, int]]:
+        """Per milestone, the SLA clocks started by *as_of*: met on time, met late, open
+        overdue, open within, untargeted (as ``Analysis.sla`` defines them)."""
+        ...
+
+    def backlog_counts(
+        self, filters: FactFilter, at: datetime, limits: Sequence[timedelta]
+    ) -> tuple[list[int], datetime | None]:
+        """The complaints open at *at* (received by then, latest closure not by then) per age
+        bucket of the increasing *limits* (``len(limits) + 1`` counts), and the earliest
+        receipt among them."""
+        ...
+
+    def complainant_counts(self, filters: FactFilter) -> tuple[int, dict[str, int]]:
+        """How many distinct complainants the selected complaints have, and the complaint
+        count of each complainant with more than one."""
+        ...
+
+
 @runtime_checkable
 class ReferenceNumbering(Protocol):
     """Optional capability of a repository: the highest number stored under a reference prefix.
@@ -560,3 +685,19 @@ def require_port(name: str, value: object, protocol: type, *, what: str = "") ->
     problem = port_problem(value, protocol)
     if problem is not None:
         raise ConfigurationError([(name, problem)], what=what)
+
+
+def iter_complaints(
+    repository: ComplaintRepository,
+    query: ComplaintQuery | None = None,
+    *,
+    page_size: int = 1000,
+) -> Iterator[Complaint]:
+    """Every complaint matching *query*, in query order, fetched a page at a time."""
+    current = attrs.evolve(query or ComplaintQuery(), cursor=None, limit=page_size)
+    while True:
+        page = repository.query(current)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        current = attrs.evolve(current, cursor=page.next_cursor)

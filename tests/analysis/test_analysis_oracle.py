@@ -15,12 +15,14 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iso10002 import events as ev
 from iso10002.analysis import Analysis, Filters, Period
 from iso10002.model import Channel, Complaint
+from iso10002.ports import FactAggregating, provides
 from iso10002.sla import BusinessCalendar
 from iso10002.testing.strategies import event_histories
 
@@ -238,14 +240,29 @@ def values_of(c: Complaint, dimension: str) -> list[str | None]:
         return [c.details.channel.value]
     if dimension == "outcome":
         return [c.decisions[-1].outcome.value if c.decisions else None]
+    if dimension == "team":
+        return [c.team]
+    if dimension == "segment":
+        return [c.details.segment]
+    if dimension == "state":
+        return [c.state]
+    if dimension == "priority":
+        return [c.assessment.priority.value if c.assessment is not None else None]
     if dimension == "root_cause":
         found = sorted({r for f in c.findings for r in f.root_causes})
         return list(found) or [None]
     raise AssertionError(dimension)
 
 
-def month(at: datetime) -> date:
-    return date(at.year, at.month, 1)
+def bucket(at: datetime, every: str) -> date:
+    day = at.date()
+    if every == "day":
+        return day
+    if every == "week":
+        return day - timedelta(days=day.weekday())
+    if every == "month":
+        return date(at.year, at.month, 1)
+    return date(at.year, (at.month - 1) // 3 * 3 + 1, 1)
 
 
 # -- what the analysis says, in the oracle's shape -------------------------------------------------
@@ -315,7 +332,20 @@ def measured(a: Analysis) -> dict[str, Any]:
     f=filters(),
     as_of=instants,
     use_calendar=st.booleans(),
-    dims=st.sampled_from(["category", "product", "channel", "outcome", "root_cause"]),
+    dims=st.sampled_from(
+        [
+            "category",
+            "product",
+            "channel",
+            "outcome",
+            "root_cause",
+            "team",
+            "segment",
+            "state",
+            "priority",
+        ]
+    ),
+    every=st.sampled_from(["day", "week", "month", "quarter"]),
 )
 def test_every_backend_agrees_with_the_oracle(
     backend: str,
@@ -325,21 +355,31 @@ def test_every_backend_agrees_with_the_oracle(
     as_of: datetime,
     use_calendar: bool,
     dims: str,
+    every: str,
 ) -> None:
     complaints = [ev.replay(h) for h in hs]
     calendar = WEEKDAYS if use_calendar else None
     expected = oracle(complaints, f, as_of, calendar)
     with fill(backend, hs) as source:
+        # The SQL backends answer from their read model, the others by streaming complaints.
+        assert provides(source, FactAggregating) == (backend in ("sqlite", "postgres"))
         a = Analysis(source, filters=f, as_of=as_of, calendar=calendar, page_size=3)
         assert measured(a) == expected
         cs = selected(complaints, f)
         assert a.count() == len(cs)
 
-        # Volumes by month and one dimension.
-        volumes = a.volumes(every="month", by=(dims,))
-        want = Counter((month(c.received_at), v) for c in cs for v in values_of(c, dims))
+        # Volumes by period and one dimension.
+        volumes = a.volumes(every=every, by=(dims,))
+        want = Counter((bucket(c.received_at, every), v) for c in cs for v in values_of(c, dims))
         assert {(r.period, r.keys[0]): r.count for r in volumes.rows} == dict(want)
         assert volumes.total == len(cs)
+
+        # Two dimensions, and periods alone, as streaming the same complaints gives them.
+        streamed = Analysis(complaints, filters=f, as_of=as_of)
+        pair = (dims, "channel") if dims != "channel" else (dims, "category")
+        assert a.volumes(every=every, by=pair) == streamed.volumes(every=every, by=pair)
+        assert a.volumes(every=every) == streamed.volumes(every=every)
+        assert a.volumes() == streamed.volumes()
 
         # Pareto, with ties at the cut-off kept.
         counts = Counter(v for c in cs for v in values_of(c, dims))
@@ -354,3 +394,81 @@ def test_every_backend_agrees_with_the_oracle(
         for row in pareto.rows:
             running += row.count
             assert r3(row.cumulative) == rate(running, total)
+
+
+def _downgrade_sqlite(path: str) -> None:
+    """Turn the database at *path* back into schema 2: no read model."""
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("DROP TABLE complaint_facts")
+        conn.execute("DROP TABLE complaint_clocks")
+        conn.execute("DELETE FROM schema_version WHERE version = 3")
+    finally:
+        conn.close()
+
+
+@settings(
+    max_examples=min(settings().max_examples, 25),
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(hs=histories(), f=filters(), as_of=instants)
+def test_migrating_a_schema_2_sqlite_database_builds_the_read_model(
+    stored: Any, hs: list[list[ev.Event]], f: Filters, as_of: datetime
+) -> None:
+    import os
+    import tempfile
+
+    from iso10002.backends import SqliteRepository
+
+    complaints = [ev.replay(h) for h in hs]
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "old.db")
+        with SqliteRepository(path) as repository:
+            stored(repository, hs)
+        _downgrade_sqlite(path)
+        with SqliteRepository(path) as repository:
+            assert repository.schema_version() == 3
+            a = Analysis(repository, filters=f, as_of=as_of)
+            assert measured(a) == oracle(complaints, f, as_of, None)
+
+
+@settings(
+    max_examples=min(settings().max_examples, 25),
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@pytest.mark.postgres
+@given(hs=histories(), f=filters(), as_of=instants)
+def test_migrating_a_schema_2_postgres_schema_builds_the_read_model(
+    postgres_url: str, stored: Any, hs: list[list[ev.Event]], f: Filters, as_of: datetime
+) -> None:
+    import uuid
+
+    import psycopg
+
+    from iso10002.backends.postgres import PostgresRepository
+
+    complaints = [ev.replay(h) for h in hs]
+    schema = f"iso10002_migrate_{uuid.uuid4().hex[:12]}"
+    try:
+        with PostgresRepository(postgres_url, schema=schema) as repository:
+            stored(repository, hs)
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP TABLE "{schema}".complaint_facts, "{schema}".complaint_clocks')
+            conn.execute(f'DELETE FROM "{schema}".schema_version WHERE version = 3')
+        with PostgresRepository(postgres_url, schema=schema) as repository:
+            assert repository.schema_version() == 3
+            a = Analysis(repository, filters=f, as_of=as_of)
+            assert measured(a) == oracle(complaints, f, as_of, None)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -52,7 +52,7 @@ def test_repo_postgres_schema_is_created_and_recorded(repo: Any, raw: Any, schem
 
     assert repo.schema == schema
     assert repr(repo) == f"PostgresRepository(schema={schema!r})"
-    assert repo.schema_version() == SCHEMA_VERSION == 1
+    assert repo.schema_version() == SCHEMA_VERSION == 3
     tables = {
         r[0]
         for r in raw.execute(
@@ -67,6 +67,9 @@ def test_repo_postgres_schema_is_created_and_recorded(repo: Any, raw: Any, schem
         "complainants",
         "deliveries",
         "consumers",
+        "external_references",
+        "complaint_facts",
+        "complaint_clocks",
     }
     kinds = dict(
         raw.execute(
@@ -105,7 +108,7 @@ def test_repo_postgres_concurrent_first_opens_migrate_once(
         t.join()
     assert errors == []
     count = raw.execute(f'SELECT count(*) FROM "{schema}".schema_version').fetchone()[0]
-    assert count == 1
+    assert count == 3  # one row per migration, each applied once
 
 
 def test_repo_postgres_refuses_a_newer_schema(
@@ -305,8 +308,19 @@ def test_repo_postgres_a_broken_connection_is_replaced(repo: Any, raw: Any) -> N
 def test_repo_postgres_an_unreachable_server_is_a_storage_error() -> None:
     from iso10002.backends.postgres import PostgresRepository
 
-    with pytest.raises(StorageError):
+    with pytest.raises(StorageError, match=r"OperationalError.*: Connection refused$"):
         PostgresRepository("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_repo_postgres_a_refused_login_says_why(postgres_url: str) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from iso10002.backends.postgres import PostgresRepository
+
+    parts = urlsplit(postgres_url)
+    wrong = urlunsplit(parts._replace(netloc=f"no_such_role@{parts.hostname}:{parts.port or 5432}"))
+    with pytest.raises(StorageError, match='role "no_such_role" does not exist'):
+        PostgresRepository(wrong)
 
 
 def test_repo_postgres_closed_repository_refuses_work(repo: Any) -> None:

@@ -37,7 +37,7 @@ def _raw(path: Path) -> sqlite3.Connection:
 
 
 def test_repo_sqlite_schema_is_created_in_wal_mode(repo: SqliteRepository, path: Path) -> None:
-    assert repo.schema_version() == backend.SCHEMA_VERSION == 1
+    assert repo.schema_version() == backend.SCHEMA_VERSION == 3
     conn = _raw(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -49,8 +49,11 @@ def test_repo_sqlite_schema_is_created_in_wal_mode(repo: SqliteRepository, path:
             "complainants",
             "deliveries",
             "consumers",
+            "external_references",
+            "complaint_facts",
+            "complaint_clocks",
         }
-        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 3
     finally:
         conn.close()
 
@@ -61,10 +64,10 @@ def test_repo_sqlite_reopening_keeps_data_and_does_not_migrate_again(path: Path)
         repo.add(item.complaint, events=item.events, complainant=item.complainant)
     with SqliteRepository(path) as repo:
         assert repo.get("c-1") == item.complaint
-        assert repo.schema_version() == 1
+        assert repo.schema_version() == 3
     conn = _raw(path)
     try:
-        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 3
     finally:
         conn.close()
 

@@ -7,6 +7,7 @@ case may take a second.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -134,13 +135,20 @@ def test_receive_refuses_any_intake_shape_with_typed_errors(
 def test_open_repository_raises_only_typed_errors(
     tmp_path_factory: pytest.TempPathFactory, scheme: str, rest: str, option: str, value: str
 ) -> None:
-    if scheme.startswith("sqlite") and not option and rest:
-        rest = ":memory:"  # no files from arbitrary paths
+    if scheme.startswith("sqlite"):
+        rest = rest.lstrip("/")  # a file it makes lands in the scratch folder, never elsewhere
     url = scheme + rest + (option + value if option else "")
+    scratch = tmp_path_factory.getbasetemp() / "fuzzed-urls"
+    scratch.mkdir(exist_ok=True)
 
     def attempt() -> None:
-        with open_repository(url):
-            pass
+        here = os.getcwd()
+        os.chdir(scratch)
+        try:
+            with open_repository(url):
+                pass
+        finally:
+            os.chdir(here)
 
     _typed_only(attempt)
 

@@ -20,7 +20,14 @@ MODULES = sorted(
     for info in pkgutil.walk_packages(iso10002.__path__, "iso10002.")
     if not any(part.startswith("_") for part in info.name.split("."))
 )
-PACKAGES = ["iso10002.sla", "iso10002.workflow", "iso10002.taxonomy", "iso10002.notify"]
+PACKAGES = [
+    "iso10002.sla",
+    "iso10002.workflow",
+    "iso10002.taxonomy",
+    "iso10002.notify",
+    "iso10002.improvement",
+    "iso10002.report",
+]
 # Helpers that live in a module for the package's own use but are not re-exported.
 NOT_REEXPORTED = {"check_thresholds", "duration_problems"}
 

@@ -81,3 +81,15 @@ def test_analysis_simulates_a_quarter_and_prints_the_figures() -> None:
     assert report.total == 60
     ack = report.sla.get("acknowledgement")
     assert ack is not None and ack.on_time.denominator > 0
+
+
+def test_management_review_writes_the_report_and_the_procedure(tmp_path: Path) -> None:
+    out = run("management_review", str(tmp_path / "out"), "120")
+    for name in ("management-review-2026-q1.html", "management-review-2026-q1.md"):
+        assert (tmp_path / "out" / name).exists()
+    assert (tmp_path / "out" / "how-to-complain.md").exists()
+    assert "Conformance self-assessment 2026-01-01 to 2026-04-01" in out
+    assert "certifies nothing" in out
+    review = load("management_review").main(tmp_path / "again", 60)
+    assert review.kpis.total == 60
+    assert review.conformance.finding("erasure_honoured").figure.denominator >= 1

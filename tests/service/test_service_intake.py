@@ -101,6 +101,20 @@ def test_naive_datetimes_in_python_intakes_are_refused() -> None:
     assert caught.value.paths == ("occurred_at",)
 
 
+def test_an_intake_mapping_takes_datetime_objects_as_well_as_text() -> None:
+    from datetime import timezone
+
+    received = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+    both = [
+        parse_intake({**GOOD, "received_at": received, "occurred_at": received}),
+        parse_intake({**GOOD, "received_at": received.isoformat(), "occurred_at": received}),
+    ]
+    assert all(i.received_at == received == i.occurred_at for i in both)
+    with pytest.raises(ValidationError, match="naive") as caught:
+        parse_intake({**GOOD, "received_at": datetime(2026, 3, 2, 9, 30)})
+    assert caught.value.paths == ("received_at",)
+
+
 def test_an_existing_complainant_needs_no_contact_details(
     storage: Storage, calendar: BusinessCalendar, policy: SlaPolicy, clock: FakeClock
 ) -> None:

@@ -12,7 +12,12 @@ from datetime import datetime, timezone
 import pytest
 
 from iso10002 import events as ev
-from iso10002.errors import ConcurrencyConflict, GuardRejected, TransitionNotAllowed
+from iso10002.errors import (
+    ConcurrencyConflict,
+    GuardRejected,
+    TransitionNotAllowed,
+    ValidationError,
+)
 from iso10002.model import (
     Assessment,
     Breadth,
@@ -374,3 +379,18 @@ def test_a_breach_stays_across_a_pause(
     assert final is not None
     assert (final.due_at, final.breached_at) == (at(9, 17), at(9, 17))
     assert final.pauses == ((at(10, 9), at(12, 9)),)
+
+
+def test_the_service_lists_open_and_finished_complaints(storage: Storage, clock: FakeClock) -> None:
+    svc = ComplaintsHandling(storage, clock=clock)
+    ids = [svc.receive({**FORM, "subject": f"s{i}"}, actor="web").id for i in range(5)]
+    svc.withdraw(ids[1], actor=HANDLER, reason="sorted out")
+    svc.acknowledge(ids[2], actor=HANDLER)
+    assert sorted(c.id for c in svc.complaints()) == sorted(ids)
+    assert {c.id for c in svc.complaints(open=True)} == {ids[0], ids[2], ids[3], ids[4]}
+    assert [c.id for c in svc.complaints(open=False)] == [ids[1]]
+    received = ComplaintQuery(states=frozenset({"received"}))
+    assert {c.id for c in svc.complaints(received, open=True)} == {ids[0], ids[3], ids[4]}
+    assert list(svc.complaints(received, open=False)) == []
+    with pytest.raises(ValidationError):
+        list(svc.complaints(open="yes"))  # type: ignore[arg-type]

@@ -1,6 +1,9 @@
 """The :class:`Analysis`: every clause 8 figure over a repository or a collection of complaints.
 
-An analysis reads complaints through the ports only. Over a
+An analysis reads complaints through the ports only. Over a repository that offers
+:class:`~iso10002.ports.FactAggregating` (the SQL backends), the figures it can are asked of
+storage as aggregates over its read model; a business-time duration, a multi-valued dimension,
+recurring issues and remedy consistency still read complaints. Over another
 :class:`~iso10002.ports.ComplaintRepository` it pages with
 :class:`~iso10002.ports.ComplaintQuery` (narrowed by the filters the query knows: period, states,
 category prefix, channel), keeping only the complaints :meth:`Filters.matches`; over a collection
@@ -15,14 +18,21 @@ import math
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import attrs
 
 from iso10002.errors import ValidationError, describe
 from iso10002.model import Complaint, EscalationKind, Outcome
-from iso10002.ports import ComplaintQuery, ComplaintRepository, provides
+from iso10002.ports import (
+    FACT_DIMENSIONS,
+    ComplaintQuery,
+    ComplaintRepository,
+    FactAggregating,
+    FactTotals,
+    provides,
+)
 from iso10002.sla.calendar import BusinessCalendar
 
 from .figures import (
@@ -157,6 +167,14 @@ class _Rates:
         self.internal += EscalationKind.INTERNAL_REVIEW in kinds
         self.external += EscalationKind.EXTERNAL_DISPUTE in kinds
 
+    def take(self, totals: FactTotals, outcomes: dict[str | None, int]) -> None:
+        """Take the counts from storage's aggregates instead of :meth:`add`."""
+        self.total, self.decided = totals.total, totals.decided
+        self.outcomes = Counter({Outcome(k): n for k, n in outcomes.items() if k is not None})
+        self.ever_closed, self.reopened = totals.ever_closed, totals.reopened
+        self.withdrawn = totals.withdrawn
+        self.internal, self.external = totals.internal_review, totals.external_dispute
+
     def result(self) -> OutcomeRates:
         out = self.outcomes
         return OutcomeRates(
@@ -268,6 +286,11 @@ class _Satisfaction:
         if c.satisfaction is not None:
             self.scores[c.satisfaction.score - 1] += 1
 
+    def take(self, totals: FactTotals) -> None:
+        """Take the counts from storage's aggregates instead of :meth:`add`."""
+        self.scores = list(totals.scores)
+        self.closed = totals.ever_closed
+
     def result(self) -> SatisfactionFigures:
         s = self.scores
         n = sum(s)
@@ -320,11 +343,14 @@ class _Repeat:
     def result(self) -> RepeatComplainants:
         counts = self.counts
         repeat = {k: n for k, n in counts.items() if n > 1}
-        total = sum(counts.values())
+        return self.figures(len(counts), sum(counts.values()), repeat)
+
+    def figures(self, complainants: int, total: int, repeat: dict[str, int]) -> RepeatComplainants:
+        """The figures from the counts of *complainants*, complaints and repeat complainants."""
         ranked = sorted(repeat.items(), key=lambda kv: (-kv[1], kv[0]))[: self.top]
         return RepeatComplainants(
-            complainants=len(counts),
-            repeat=Rate(len(repeat), len(counts)),
+            complainants=complainants,
+            repeat=Rate(len(repeat), complainants),
             complaints=Rate(sum(repeat.values()), total),
             top=tuple(RepeatComplainant(k, n) for k, n in ranked),
         )
@@ -406,6 +432,9 @@ class Analysis:
                 what=_WHAT,
             )
         self.page_size = page_size
+        self._facts: FactAggregating | None = None
+        if self._repository is not None and provides(source, FactAggregating):
+            self._facts = source  # type: ignore[assignment]
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -444,6 +473,8 @@ class Analysis:
 
     def count(self) -> int:
         """How many complaints the filters select."""
+        if self._facts is not None:
+            return sum(n for *_, n in self._facts.fact_counts(self.filters.facts(), ()))
         return sum(1 for _ in self.complaints())
 
     def volumes(self, *, every: str | None = None, by: Sequence[str] = ()) -> Volumes:
@@ -458,14 +489,21 @@ class Analysis:
         dims = self._dimensions(by, low=0)
         counts: Counter[tuple[Any, ...]] = Counter()
         total = 0
-        for c in self.complaints():
-            total += 1
-            period = None if every is None else bucket_start(c.received_at, every)
-            if dims:
-                for keys in _combinations(c, dims):
-                    counts[(period, keys)] += 1
-            else:
-                counts[(period, ())] += 1
+        if self._facts is not None and all(d in FACT_DIMENSIONS for d in dims):
+            found = self._facts.fact_counts(self.filters.facts(), dims, daily=every is not None)
+            for day, keys, n in found:
+                total += n
+                period = None if every is None or day is None else _bucket_of_day(day, every)
+                counts[(period, keys)] += n
+        else:
+            for c in self.complaints():
+                total += 1
+                period = None if every is None else bucket_start(c.received_at, every)
+                if dims:
+                    for keys in _combinations(c, dims):
+                        counts[(period, keys)] += 1
+                else:
+                    counts[(period, ())] += 1
         span = self.filters.period
         if every is not None and not dims and span is not None:
             day = bucket_start(span.start, every)
@@ -501,9 +539,13 @@ class Analysis:
                 [("share", f"expected a number in (0, 1], got {describe(share)}")], what=_WHAT
             )
         counts: Counter[str | None] = Counter()
-        for c in self.complaints():
-            for value in dimension_values(c, dimension):
-                counts[value] += 1
+        if self._facts is not None and dimension in FACT_DIMENSIONS:
+            for _, keys, n in self._facts.fact_counts(self.filters.facts(), (dimension,)):
+                counts[keys[0]] += n
+        else:
+            for c in self.complaints():
+                for value in dimension_values(c, dimension):
+                    counts[value] += 1
         total = sum(counts.values())
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
         keep = len(ranked)
@@ -530,7 +572,8 @@ class Analysis:
         """Time from receipt to acknowledgement, to the first decision and to closure (not
         withdrawal): median, p90 and mean, in calendar and (with a calendar) business time."""
         acc = _Durations(self.calendar)
-        self._run(acc)
+        if not self._durations_from_facts(acc):
+            self._run(acc)
         return acc.result()
 
     def sla(self) -> SlaCompliance:
@@ -539,19 +582,28 @@ class Analysis:
         A clock not started by ``as_of`` is left out; one stopped after ``as_of`` counts as open.
         """
         acc = _Sla(self.as_of)
-        self._run(acc)
+        if self._facts is not None:
+            self._sla_from_facts(acc)
+        else:
+            self._run(acc)
         return acc.result()
 
     def rates(self) -> OutcomeRates:
         """Outcome, reopen, withdrawal and escalation rates."""
         acc = _Rates()
-        self._run(acc)
+        if self._facts is not None:
+            self._rates_from_facts(acc, self._facts.fact_totals(self.filters.facts()))
+        else:
+            self._run(acc)
         return acc.result()
 
     def satisfaction(self) -> SatisfactionFigures:
         """Satisfaction scores (8.3) of the complaints closed at least once."""
         acc = _Satisfaction()
-        self._run(acc)
+        if self._facts is not None:
+            acc.take(self._facts.fact_totals(self.filters.facts()))
+        else:
+            self._run(acc)
         return acc.result()
 
     def backlog(
@@ -564,7 +616,10 @@ class Analysis:
         """
         instant = self.as_of if at is None else check_instant("at", at, what=_WHAT)
         acc = _Backlog(instant, self._limits(limits))
-        self._run(acc)
+        if self._facts is not None:
+            self._backlog_from_facts(acc)
+        else:
+            self._run(acc)
         return acc.result()
 
     def repeat_complainants(self, *, top: int = 10) -> RepeatComplainants:
@@ -574,6 +629,8 @@ class Analysis:
                 [("top", f"expected an int ≥ 0, got {describe(top)}")], what=_WHAT
             )
         acc = _Repeat(top)
+        if self._facts is not None:
+            return self._repeat_from_facts(acc)
         self._run(acc)
         return acc.result()
 
@@ -583,7 +640,25 @@ class Analysis:
         rates, durations, sla = _Rates(), _Durations(self.calendar), _Sla(self.as_of)
         satisfaction, backlog = _Satisfaction(), _Backlog(self.as_of, DEFAULT_AGE_LIMITS)
         repeat = _Repeat(top)
-        self._run(rates, durations, sla, satisfaction, backlog, repeat)
+        if self._facts is None:
+            self._run(rates, durations, sla, satisfaction, backlog, repeat)
+            return KpiReport(
+                as_of=self.as_of,
+                total=rates.total,
+                rates=rates.result(),
+                durations=durations.result(),
+                sla=sla.result(),
+                satisfaction=satisfaction.result(),
+                backlog=backlog.result(),
+                repeat=repeat.result(),
+            )
+        totals = self._facts.fact_totals(self.filters.facts())
+        self._rates_from_facts(rates, totals)
+        satisfaction.take(totals)
+        if not self._durations_from_facts(durations):
+            self._run(durations)
+        self._sla_from_facts(sla)
+        self._backlog_from_facts(backlog)
         return KpiReport(
             as_of=self.as_of,
             total=rates.total,
@@ -592,7 +667,7 @@ class Analysis:
             sla=sla.result(),
             satisfaction=satisfaction.result(),
             backlog=backlog.result(),
-            repeat=repeat.result(),
+            repeat=self._repeat_from_facts(repeat, totals.total),
         )
 
     def recurring(
@@ -714,6 +789,41 @@ class Analysis:
         )
         return RemedyConsistency(tuple(found))
 
+    # -- storage's aggregates ----------------------------------------------------------------------
+
+    def _rates_from_facts(self, acc: _Rates, totals: FactTotals) -> None:
+        assert self._facts is not None
+        rows = self._facts.fact_counts(self.filters.facts(), ("outcome",))
+        acc.take(totals, {keys[0]: n for _, keys, n in rows})
+
+    def _durations_from_facts(self, acc: _Durations) -> bool:
+        """Fill *acc* from storage; ``False`` (nothing done) when it cannot (business time)."""
+        if self._facts is None or acc.calendar is not None:
+            return False
+        for i, values in enumerate(self._facts.fact_durations(self.filters.facts())):
+            acc.plain[i] = array("q", values)
+        return True
+
+    def _sla_from_facts(self, acc: _Sla) -> None:
+        assert self._facts is not None
+        found = self._facts.clock_counts(self.filters.facts(), acc.as_of)
+        acc.counts = {m: list(k) for m, k in found.items()}
+
+    def _backlog_from_facts(self, acc: _Backlog) -> None:
+        assert self._facts is not None
+        counts, earliest = self._facts.backlog_counts(self.filters.facts(), acc.at, acc.limits)
+        acc.counts = list(counts)
+        acc.oldest = None if earliest is None else acc.at - earliest
+
+    def _repeat_from_facts(self, acc: _Repeat, total: int | None = None) -> RepeatComplainants:
+        """The figures from storage; *total* is the number of complaints, when known."""
+        assert self._facts is not None
+        facts = self.filters.facts()
+        if total is None:
+            total = sum(n for *_, n in self._facts.fact_counts(facts, ()))
+        complainants, repeat = self._facts.complainant_counts(facts)
+        return acc.figures(complainants, total, repeat)
+
     # -- helpers ---------------------------------------------------------------------------------
 
     def _dimensions(self, by: object, *, low: int) -> tuple[str, ...]:
@@ -743,6 +853,10 @@ class Analysis:
                 [("limits", "expected increasing positive timedeltas")], what=_WHAT
             )
         return tuple(limits)
+
+
+def _bucket_of_day(day: date, granularity: str) -> date:
+    return bucket_start(datetime.combine(day, time(), tzinfo=timezone.utc), granularity)
 
 
 def _with_cursor(query: ComplaintQuery, cursor: str) -> ComplaintQuery:

@@ -17,7 +17,7 @@ import attrs
 from iso10002 import _validate as v
 from iso10002.errors import ValidationError, describe
 from iso10002.model import Channel, Complaint
-from iso10002.ports import ComplaintQuery
+from iso10002.ports import ComplaintQuery, FactFilter
 
 __all__ = [
     "DIMENSIONS",
@@ -184,6 +184,20 @@ class Filters:
             received_from=None if period is None else period.start,
             received_until=None if period is None else period.end,
             limit=limit,
+        )
+
+    def facts(self) -> FactFilter:
+        """The same selection for a :class:`~iso10002.ports.FactAggregating` repository."""
+        period = self.period
+        return FactFilter(
+            received_from=None if period is None else period.start,
+            received_until=None if period is None else period.end,
+            states=self.states,
+            category_prefix=self.category_prefix,
+            channel=self.channel,
+            product=self.product,
+            team=self.team,
+            segment=self.segment,
         )
 
 

@@ -24,9 +24,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from iso10002 import _validate as v
 from iso10002.errors import ValidationError
-from iso10002.ports import Storage
+from iso10002.ports import Storage, iter_complaints
 
-from ._common import iter_complaints, paginate, validate_batch, validate_new, validate_save
+from ._common import paginate, validate_batch, validate_new, validate_save
 from .memory import MemoryDeliveryLog, MemoryRepository
 from .sqlite import SqliteDeliveryLog, SqliteRepository
 

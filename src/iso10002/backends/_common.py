@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -17,7 +17,6 @@ from iso10002.errors import DuplicateError, ValidationError, describe
 from iso10002.model import Complainant, Complaint
 from iso10002.ports import (
     ComplaintQuery,
-    ComplaintRepository,
     NewComplaint,
     Page,
     Update,
@@ -125,7 +124,7 @@ def validate_batch(items: Iterable[NewComplaint]) -> list[NewComplaint]:
     """Check every item of :meth:`~iso10002.ports.ComplaintRepository.add_many`.
 
     Also refuses (with :class:`~iso10002.errors.DuplicateError`) a batch that repeats an id or a
-    reference.
+    reference or an external reference.
     """
     try:
         batch = list(items)
@@ -135,6 +134,7 @@ def validate_batch(items: Iterable[NewComplaint]) -> list[NewComplaint]:
         ) from None
     ids: set[str] = set()
     references: set[str] = set()
+    externals: set[tuple[str, str]] = set()
     for i, item in enumerate(batch):
         if not isinstance(item, NewComplaint):
             raise _refuse("batch", f"items[{i}]", f"expected a NewComplaint, got {describe(item)}")
@@ -145,6 +145,13 @@ def validate_batch(items: Iterable[NewComplaint]) -> list[NewComplaint]:
             raise DuplicateError("the batch holds two complaints with the same reference")
         ids.add(item.complaint.id)
         references.add(item.complaint.reference)
+        ref = item.complaint.details.external_reference
+        if ref is not None:
+            if (ref.source, ref.id) in externals:
+                raise DuplicateError(
+                    "the batch holds two complaints with the same external reference"
+                )
+            externals.add((ref.source, ref.id))
     return batch
 
 
@@ -228,22 +235,6 @@ def page_from(rows: Sequence[Complaint], limit: int) -> Page:
         return Page(items=tuple(rows), next_cursor=None)
     last = rows[limit - 1]
     return Page(items=tuple(rows[:limit]), next_cursor=make_cursor(last.received_at, last.id))
-
-
-def iter_complaints(
-    repository: ComplaintRepository,
-    query: ComplaintQuery | None = None,
-    *,
-    page_size: int = 1000,
-) -> Iterator[Complaint]:
-    """Every complaint matching *query*, in query order, fetched a page at a time."""
-    current = attrs.evolve(query or ComplaintQuery(), cursor=None, limit=page_size)
-    while True:
-        page = repository.query(current)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        current = attrs.evolve(current, cursor=page.next_cursor)
 
 
 def check_reference_prefix(prefix: object) -> str:

@@ -1,4 +1,5 @@
-"""What the SQL backends share: denormalised columns, the query's WHERE clause, JSON escaping."""
+"""What the SQL backends share: denormalised columns, the query's WHERE clause, the analysis
+read model and its aggregates, JSON escaping."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import threading
 import types
 import typing
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
@@ -24,9 +25,10 @@ from iso10002 import _validate as v
 from iso10002 import events as ev
 from iso10002 import model
 from iso10002._codegen import generate
+from iso10002._time import MICROSECOND
 from iso10002.errors import ValidationError
-from iso10002.model import Complainant, Complaint
-from iso10002.ports import ComplaintQuery
+from iso10002.model import Complainant, Complaint, EscalationKind
+from iso10002.ports import FACT_DIMENSIONS, ComplaintQuery, FactFilter, FactTotals
 from iso10002.serialization import SCHEMA_VERSION, dump, load, make_converter
 
 from . import _common as c
@@ -50,6 +52,20 @@ COMPLAINT_COLUMNS = (
 
 EVENT_COLUMNS = ("position", "complaint_id", "sequence", "type", "occurred_at", "payload")
 """The columns of the events table, in :func:`event_row` order."""
+
+EXTERNAL_TABLE = "external_references"
+"""The table of external references: ``(source, external_id)`` unique, to ``complaint_id``."""
+
+
+def external_rows(dialect: Dialect, complaints: Iterable[Complaint]) -> list[tuple[str, str, str]]:
+    """The external-references rows ``(source, external_id, complaint_id)`` of *complaints*."""
+    text = dialect.text
+    return [
+        (text(ref.source), text(ref.id), text(complaint.id))
+        for complaint in complaints
+        if (ref := complaint.details.external_reference) is not None
+    ]
+
 
 DELIVERY_COLUMNS = (
     "key",
@@ -81,6 +97,10 @@ class Dialect:
     """The SQL literal for false."""
     json: Callable[[Any], str]
     """A JSON document as stored (PostgreSQL escapes NUL characters)."""
+    read_time: Callable[[Any], datetime]
+    """An instant as read back, in UTC (the inverse of :attr:`time`)."""
+    read_text: Callable[[str], str]
+    """Text as read back (the inverse of :attr:`text`)."""
 
 
 def _identity(value: str) -> str:
@@ -121,6 +141,342 @@ def stored_row(dialect: Dialect, complaint: Complaint) -> tuple[Any, ...]:
     return complaint_row(dialect, complaint, dialect.json(complaint_doc(complaint)))
 
 
+# --- the analysis read model ----------------------------------------------------------------------
+
+FACTS_TABLE = "complaint_facts"
+"""One row per complaint: what the clause 8 aggregates read (:func:`fact_row`)."""
+CLOCKS_TABLE = "complaint_clocks"
+"""One row per SLA clock of a complaint (:func:`clock_rows`), replaced on every save."""
+
+FACT_COLUMNS = (
+    "received_at",
+    "id",
+    "received_day",
+    "state",
+    "category",
+    "channel",
+    "priority",
+    "product",
+    "team",
+    "segment",
+    "complainant_id",
+    "outcome",
+    "to_acknowledgement",
+    "to_decision",
+    "to_closure",
+    "closure_at",
+    "ever_closed",
+    "withdrawn",
+    "reopened",
+    "internal_review",
+    "external_dispute",
+    "score",
+)
+"""The columns of the facts table, in :func:`fact_row` order."""
+
+CLOCK_COLUMNS = (
+    "received_at",
+    "complaint_id",
+    "position",
+    "milestone",
+    "started_at",
+    "due_at",
+    "stopped_at",
+    "paused_since",
+)
+"""The columns of the clocks table, in :func:`clock_rows` order."""
+
+
+def _optional_text(dialect: Dialect, value: str | None) -> str | None:
+    return None if value is None else dialect.text(value)
+
+
+def fact_row(dialect: Dialect, complaint: Complaint) -> tuple[Any, ...]:
+    """The facts-table row of *complaint*: its filter and dimension values (as
+    :func:`~iso10002.analysis.dimension_values` gives them), the durations from receipt to the
+    milestones (microseconds), its latest closure instant, outcome flags and satisfaction."""
+    text = dialect.text
+    time = dialect.time
+    details = complaint.details
+    received = details.received_at
+    decision = complaint.decision
+    priority = complaint.priority
+    closure = complaint.closure
+    closed = None if closure is None or closure.withdrawn else closure.at
+    acknowledged = complaint.acknowledged_at
+    decided = complaint.decisions[0].decided_at if complaint.decisions else None
+    kinds = {e.kind for e in complaint.escalations}
+    satisfaction = complaint.satisfaction
+    return (
+        time(received),
+        text(complaint.id),
+        v.to_utc(received).date().toordinal(),
+        text(complaint.state),
+        _optional_text(dialect, complaint.classification.category),
+        details.channel.value,
+        None if priority is None else priority.value,
+        _optional_text(dialect, details.product),
+        _optional_text(dialect, complaint.team),
+        _optional_text(dialect, details.segment),
+        text(details.complainant_id),
+        None if decision is None else decision.outcome.value,
+        None if acknowledged is None else (acknowledged - received) // MICROSECOND,
+        None if decided is None else (decided - received) // MICROSECOND,
+        None if closed is None else (closed - received) // MICROSECOND,
+        None if closure is None else time(closure.at),
+        int(complaint.reopened > 0 or closed is not None),
+        int(closure is not None and closure.withdrawn),
+        complaint.reopened,
+        int(EscalationKind.INTERNAL_REVIEW in kinds),
+        int(EscalationKind.EXTERNAL_DISPUTE in kinds),
+        None if satisfaction is None else satisfaction.score,
+    )
+
+
+def clock_rows(dialect: Dialect, complaint: Complaint) -> list[tuple[Any, ...]]:
+    """The clocks-table rows of *complaint*, one per SLA clock."""
+    time = dialect.time
+    received = time(complaint.details.received_at)
+    key = dialect.text(complaint.id)
+    return [
+        (
+            received,
+            key,
+            i,
+            dialect.text(k.milestone),
+            time(k.started_at),
+            None if k.due_at is None else time(k.due_at),
+            None if k.stopped_at is None else time(k.stopped_at),
+            None if k.paused_since is None else time(k.paused_since),
+        )
+        for i, k in enumerate(complaint.clocks)
+    ]
+
+
+def fact_where(dialect: Dialect, filters: FactFilter, alias: str) -> tuple[str, list[Any]]:
+    """The condition (``1 = 1`` if none) and parameters selecting *filters* on the facts table
+    named *alias*."""
+    p = dialect.placeholder
+    text = dialect.text
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.received_from is not None:
+        clauses.append(f"{alias}.received_at >= {p}")
+        params.append(dialect.time(filters.received_from))
+    if filters.received_until is not None:
+        clauses.append(f"{alias}.received_at < {p}")
+        params.append(dialect.time(filters.received_until))
+    if filters.states is not None:
+        if not filters.states:
+            clauses.append("1 = 0")
+        else:
+            clauses.append(f"{alias}.state IN ({', '.join([p] * len(filters.states))})")
+            params.extend(text(s) for s in sorted(filters.states))
+    if filters.category_prefix is not None:
+        low = text(filters.category_prefix)
+        clauses.append(f"{alias}.category >= {p}")
+        params.append(low)
+        high = c.prefix_upper_bound(low)
+        if high is not None:
+            clauses.append(f"{alias}.category < {p}")
+            params.append(high)
+    if filters.channel is not None:
+        clauses.append(f"{alias}.channel = {p}")
+        params.append(filters.channel.value)
+    for name in ("product", "team", "segment"):
+        value = getattr(filters, name)
+        if value is not None:
+            clauses.append(f"{alias}.{name} = {p}")
+            params.append(text(value))
+    return " AND ".join(clauses) or "1 = 1", params
+
+
+def fact_counts_query(
+    dialect: Dialect, table: str, filters: FactFilter, by: Sequence[str], daily: bool
+) -> tuple[str, list[Any]]:
+    """The query of :meth:`~iso10002.ports.FactAggregating.fact_counts`: rows of the receipt
+    day (with *daily*), the *by* values, then the count."""
+    for name in by:
+        if name not in FACT_DIMENSIONS:
+            raise ValidationError([("by", f"not a fact dimension: {name!r}")])
+    columns = [*(["f.received_day"] if daily else []), *(f"f.{name}" for name in by)]
+    condition, params = fact_where(dialect, filters, "f")
+    head = ", ".join([*columns, "count(*)"])
+    group = f" GROUP BY {', '.join(columns)}" if columns else ""
+    return f"SELECT {head} FROM {table} AS f WHERE {condition}{group}", params
+
+
+def fact_counts_rows(
+    rows: Iterable[Sequence[Any]], daily: bool, unescape: Callable[[str], str]
+) -> list[tuple[date | None, tuple[str | None, ...], int]]:
+    """The rows of :func:`fact_counts_query` as :meth:`~iso10002.ports.FactAggregating.fact_counts`
+    returns them."""
+    out: list[tuple[date | None, tuple[str | None, ...], int]] = []
+    for row in rows:
+        day = date.fromordinal(int(row[0])) if daily else None
+        keys = tuple(None if k is None else unescape(k) for k in row[int(daily) : -1])
+        out.append((day, keys, int(row[-1])))
+    return out
+
+
+def fact_totals_query(dialect: Dialect, table: str, filters: FactFilter) -> tuple[str, list[Any]]:
+    """The query of :meth:`~iso10002.ports.FactAggregating.fact_totals` (one row)."""
+    condition, params = fact_where(dialect, filters, "f")
+    scores = ", ".join(
+        f"sum(CASE WHEN f.ever_closed = 1 AND f.score = {s} THEN 1 ELSE 0 END)" for s in range(1, 6)
+    )
+    return (
+        "SELECT count(*), count(f.outcome), sum(f.ever_closed), "
+        "sum(CASE WHEN f.reopened > 0 THEN 1 ELSE 0 END), sum(f.withdrawn), "
+        f"sum(f.internal_review), sum(f.external_dispute), {scores} "
+        f"FROM {table} AS f WHERE {condition}",
+        params,
+    )
+
+
+def fact_totals_row(row: Sequence[Any]) -> FactTotals:
+    """The row of :func:`fact_totals_query` as :class:`~iso10002.ports.FactTotals`."""
+    n = [int(x or 0) for x in row]
+    return FactTotals(
+        total=n[0],
+        decided=n[1],
+        ever_closed=n[2],
+        reopened=n[3],
+        withdrawn=n[4],
+        internal_review=n[5],
+        external_dispute=n[6],
+        scores=(n[7], n[8], n[9], n[10], n[11]),
+    )
+
+
+def fact_durations_query(
+    dialect: Dialect, table: str, filters: FactFilter
+) -> tuple[str, list[Any]]:
+    """The query of :meth:`~iso10002.ports.FactAggregating.fact_durations`."""
+    condition, params = fact_where(dialect, filters, "f")
+    return (
+        "SELECT f.to_acknowledgement, f.to_decision, f.to_closure "
+        f"FROM {table} AS f WHERE {condition} AND (f.to_acknowledgement IS NOT NULL "
+        "OR f.to_decision IS NOT NULL OR f.to_closure IS NOT NULL)",
+        params,
+    )
+
+
+def fact_durations_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[int], list[int], list[int]]:
+    """The rows of :func:`fact_durations_query`, one list per milestone."""
+    columns: tuple[list[int], list[int], list[int]] = ([], [], [])
+    for row in rows:
+        for i in range(3):
+            value = row[i]
+            if value is not None:
+                columns[i].append(int(value))
+    return columns
+
+
+def _only_period(filters: FactFilter) -> bool:
+    return attrs.evolve(filters, received_from=None, received_until=None) == FactFilter()
+
+
+def clock_counts_query(
+    dialect: Dialect, facts: str, clocks: str, filters: FactFilter, as_of: datetime
+) -> tuple[str, list[Any]]:
+    """The query of :meth:`~iso10002.ports.FactAggregating.clock_counts`: rows of milestone,
+    kind (0 met on time, 1 met late, 2 open overdue, 3 open within, 4 untargeted) and count."""
+    p = dialect.placeholder
+    at = dialect.time(as_of)
+    kind = (
+        "CASE WHEN k.due_at IS NULL THEN 4 "
+        f"WHEN k.stopped_at IS NOT NULL AND k.stopped_at <= {p} "
+        "THEN (CASE WHEN k.stopped_at <= k.due_at THEN 0 ELSE 1 END) "
+        f"WHEN k.paused_since IS NOT NULL AND k.paused_since < {p} "
+        "THEN (CASE WHEN k.paused_since > k.due_at THEN 2 ELSE 3 END) "
+        f"WHEN {p} > k.due_at THEN 2 ELSE 3 END"
+    )
+    params: list[Any] = [at, at, at, at]
+    period = FactFilter(received_from=filters.received_from, received_until=filters.received_until)
+    condition, more = fact_where(dialect, period, "k")
+    params.extend(more)
+    join = ""
+    if not _only_period(filters):
+        join = f" JOIN {facts} AS f ON f.received_at = k.received_at AND f.id = k.complaint_id"
+        rest, more = fact_where(dialect, filters, "f")
+        condition = f"{condition} AND {rest}"
+        params.extend(more)
+    return (
+        f"SELECT k.milestone, {kind}, count(*) FROM {clocks} AS k{join} "
+        f"WHERE k.started_at <= {p} AND {condition} GROUP BY 1, 2",
+        params,
+    )
+
+
+def clock_counts_rows(
+    rows: Iterable[Sequence[Any]], unescape: Callable[[str], str]
+) -> dict[str, tuple[int, int, int, int, int]]:
+    """The rows of :func:`clock_counts_query` per milestone."""
+    counts: dict[str, list[int]] = {}
+    for milestone, kind, n in rows:
+        counts.setdefault(unescape(milestone), [0, 0, 0, 0, 0])[int(kind)] += int(n)
+    return {m: (k[0], k[1], k[2], k[3], k[4]) for m, k in counts.items()}
+
+
+def backlog_query(
+    dialect: Dialect, table: str, filters: FactFilter, at: datetime, limits: Sequence[timedelta]
+) -> tuple[str, list[Any]]:
+    """The query of :meth:`~iso10002.ports.FactAggregating.backlog_counts`: one row of the open
+    count, the earliest receipt, then per limit how many are at least that old."""
+    p = dialect.placeholder
+    when = dialect.time(at)
+    older: list[str] = []
+    params: list[Any] = []
+    for limit in limits:
+        try:
+            edge = at - limit
+        except OverflowError:  # before year 1: no receipt is that old
+            older.append("0")
+            continue
+        older.append(f"sum(CASE WHEN f.received_at <= {p} THEN 1 ELSE 0 END)")
+        params.append(dialect.time(edge))
+    condition, more = fact_where(dialect, filters, "f")
+    params.extend([*more, when, when])
+    return (
+        f"SELECT count(*), min(f.received_at){''.join(', ' + o for o in older)} "
+        f"FROM {table} AS f WHERE {condition} AND f.received_at <= {p} "
+        f"AND (f.closure_at IS NULL OR f.closure_at > {p})",
+        params,
+    )
+
+
+def backlog_row(row: Sequence[Any], limits: int) -> list[int]:
+    """The per-bucket counts from the row of :func:`backlog_query`."""
+    open_ = int(row[0])
+    older = [int(x or 0) for x in row[2 : 2 + limits]]
+    edges = [open_, *older, 0]
+    return [edges[i] - edges[i + 1] for i in range(limits + 1)]
+
+
+def complainants(total: int, repeat: Mapping[str, int]) -> int:
+    """The distinct complainants of *total* complaints, *repeat* giving the count of every
+    complainant with more than one (each other complainant has exactly one)."""
+    return total - sum(n - 1 for n in repeat.values())
+
+
+def complainant_queries(
+    dialect: Dialect, table: str, filters: FactFilter
+) -> tuple[tuple[str, list[Any]], tuple[str, list[Any]]]:
+    """The two queries of :meth:`~iso10002.ports.FactAggregating.complainant_counts`: the
+    number of complaints, and each complainant with more than one complaint with its count
+    (the distinct complainants are the complaints less the repeats, :func:`complainants`)."""
+    condition, params = fact_where(dialect, filters, "f")
+    return (
+        (f"SELECT count(*) FROM {table} AS f WHERE {condition}", params),
+        (
+            f"SELECT f.complainant_id, count(*) FROM {table} AS f WHERE {condition} "
+            "GROUP BY f.complainant_id HAVING count(*) > 1",
+            list(params),
+        ),
+    )
+
+
 def event_row(
     dialect: Dialect, position: int | None, event: ev.Event, payload: str
 ) -> tuple[Any, ...]:
@@ -135,8 +491,9 @@ def event_row(
     )
 
 
-def where(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]]:
-    """The WHERE clause (``""`` if none) and its parameters for the filters of *query*."""
+def where(dialect: Dialect, query: ComplaintQuery, schema: str = "") -> tuple[str, list[Any]]:
+    """The WHERE clause (``""`` if none) and its parameters for the filters of *query*;
+    *schema* (``'"name".'``, quoted, with its dot) qualifies the tables it reads."""
     p = dialect.placeholder
     text = dialect.text
     clauses: list[str] = []
@@ -178,13 +535,31 @@ def where(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]]:
     if query.complainant_id is not None:
         clauses.append(f"complainant_id = {p}")
         params.append(text(query.complainant_id))
+    if query.source is not None or query.external_id is not None:
+        clauses.append(_external_clause(dialect, query, schema, params))
     return " AND ".join(clauses), params
 
 
-def page_clause(dialect: Dialect, query: ComplaintQuery) -> tuple[str, list[Any]]:
+def _external_clause(
+    dialect: Dialect, query: ComplaintQuery, schema: str, params: list[Any]
+) -> str:
+    """The condition on the external reference of *query*; appends its parameters."""
+    p = dialect.placeholder
+    inner: list[str] = []
+    if query.source is not None:
+        inner.append(f"x.source = {p}")
+        params.append(dialect.text(query.source))
+    if query.external_id is not None:
+        inner.append(f"x.external_id = {p}")
+        params.append(dialect.text(query.external_id))
+    table = f"{schema}{EXTERNAL_TABLE}"
+    return f"id IN (SELECT x.complaint_id FROM {table} AS x WHERE {' AND '.join(inner)})"
+
+
+def page_clause(dialect: Dialect, query: ComplaintQuery, schema: str = "") -> tuple[str, list[Any]]:
     """The full WHERE … ORDER BY … LIMIT tail of a page query (fetches ``limit + 1`` rows)."""
     p = dialect.placeholder
-    condition, params = where(dialect, query)
+    condition, params = where(dialect, query, schema)
     after = query.after
     if after is not None:
         keyset = f"(received_at, id) > ({p}, {p})"

@@ -47,6 +47,7 @@ class MemoryRepository:
         self._closed = False
         self._complaints: dict[str, Complaint] = {}
         self._by_reference: dict[str, str] = {}
+        self._by_external: dict[tuple[str, str], str] = {}
         self._order: list[tuple[datetime, str]] = []
         self._events: dict[str, list[ev.Event]] = {}
         self._log: list[ev.Event] = []
@@ -82,10 +83,23 @@ class MemoryRepository:
                     raise DuplicateError("a complaint with this id is already stored")
                 if item.complaint.reference in self._by_reference:
                     raise DuplicateError("a complaint with this reference is already stored")
+            externals: set[tuple[str, str]] = set()
+            for item in batch:
+                ref = item.complaint.details.external_reference
+                if ref is not None:
+                    key = (ref.source, ref.id)
+                    if key in self._by_external or key in externals:
+                        raise DuplicateError(
+                            "a complaint with this external reference is already stored"
+                        )
+                    externals.add(key)
             for item in batch:
                 complaint = item.complaint
                 self._complaints[complaint.id] = complaint
                 self._by_reference[complaint.reference] = complaint.id
+                ref = complaint.details.external_reference
+                if ref is not None:
+                    self._by_external[(ref.source, ref.id)] = complaint.id
                 bisect.insort(self._order, c.sort_key(complaint))
                 self._events[complaint.id] = list(item.events)
                 self._log.extend(item.events)

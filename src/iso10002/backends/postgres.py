@@ -21,7 +21,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -30,7 +30,6 @@ from iso10002.errors import (
     ComplaintNotFound,
     ConcurrencyConflict,
     DuplicateError,
-    NotFoundError,
     StorageError,
     ValidationError,
 )
@@ -38,7 +37,8 @@ from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
-    DeliveryStatus,
+    FactFilter,
+    FactTotals,
     NewComplaint,
     Page,
     StoredEvent,
@@ -47,6 +47,7 @@ from iso10002.ports import (
 
 from . import _common as c
 from . import _sql as q
+from ._sql_log import SqlDeliveryLog
 
 try:
     import psycopg
@@ -65,12 +66,18 @@ DIALECT = q.Dialect(
     true="true",
     false="false",
     json=q.escaped_json,
+    read_time=c.utc,
+    read_text=q.unescape_text,
 )
 
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-def _migrations(s: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
+_Step = str | Callable[["PostgresRepository", psycopg.Connection[Any]], None]
+"""A migration step: a statement, or a method run on the migrating connection."""
+
+
+def _migrations(s: str) -> tuple[tuple[int, tuple[_Step, ...]], ...]:
     """The migrations, for schema *s* (already quoted)."""
     return (
         (
@@ -148,6 +155,62 @@ def _migrations(s: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
                 )""",
             ),
         ),
+        (
+            2,
+            (
+                f"""CREATE TABLE {s}.{q.EXTERNAL_TABLE} (
+                    source text COLLATE "C" NOT NULL,
+                    external_id text COLLATE "C" NOT NULL,
+                    complaint_id text COLLATE "C" NOT NULL,
+                    CONSTRAINT external_references_pkey PRIMARY KEY (source, external_id)
+                )""",
+                f"CREATE INDEX external_references_complaint ON {s}.{q.EXTERNAL_TABLE} "
+                "(complaint_id)",
+            ),
+        ),
+        (
+            3,
+            (
+                f"""CREATE TABLE {s}.{q.FACTS_TABLE} (
+                    received_at timestamptz NOT NULL,
+                    id text COLLATE "C" PRIMARY KEY,
+                    received_day integer NOT NULL,
+                    state text COLLATE "C" NOT NULL,
+                    category text COLLATE "C",
+                    channel text COLLATE "C" NOT NULL,
+                    priority text COLLATE "C",
+                    product text COLLATE "C",
+                    team text COLLATE "C",
+                    segment text COLLATE "C",
+                    complainant_id text COLLATE "C" NOT NULL,
+                    outcome text COLLATE "C",
+                    to_acknowledgement bigint,
+                    to_decision bigint,
+                    to_closure bigint,
+                    closure_at timestamptz,
+                    ever_closed smallint NOT NULL,
+                    withdrawn smallint NOT NULL,
+                    reopened integer NOT NULL,
+                    internal_review smallint NOT NULL,
+                    external_dispute smallint NOT NULL,
+                    score smallint
+                )""",
+                f"CREATE INDEX {q.FACTS_TABLE}_received ON {s}.{q.FACTS_TABLE} (received_at)",
+                f"""CREATE TABLE {s}.{q.CLOCKS_TABLE} (
+                    received_at timestamptz NOT NULL,
+                    complaint_id text COLLATE "C" NOT NULL,
+                    position integer NOT NULL,
+                    milestone text COLLATE "C" NOT NULL,
+                    started_at timestamptz NOT NULL,
+                    due_at timestamptz,
+                    stopped_at timestamptz,
+                    paused_since timestamptz,
+                    PRIMARY KEY (complaint_id, position)
+                )""",
+                f"CREATE INDEX {q.CLOCKS_TABLE}_received ON {s}.{q.CLOCKS_TABLE} (received_at)",
+                lambda repository, conn: repository._backfill_facts(conn),
+            ),
+        ),
     )
 
 
@@ -158,7 +221,21 @@ _DUPLICATES = {
     "complaints_pkey": "id",
     "complaints_reference_key": "reference",
     "events_complaint_id_sequence_key": "id",
+    "external_references_pkey": "external reference",
 }
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """Why the server or libpq refused: the server's message, or (for a connection that could
+    not be made, which has none) what libpq said, e.g. ``Connection refused``."""
+    primary = exc.diag.message_primary
+    if primary:
+        return primary
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return "no reason given"
+    reason = lines[0].rsplit(" failed: ", 1)[-1]
+    return reason[:300]
 
 
 @contextmanager
@@ -174,7 +251,7 @@ def _translated() -> Iterator[None]:
     except psycopg.Error as exc:
         state = exc.sqlstate or "no SQLSTATE"
         raise StorageError(
-            f"PostgreSQL failed ({type(exc).__name__}, {state}): {exc.diag.message_primary or ''}"
+            f"PostgreSQL failed ({type(exc).__name__}, {state}): {_reason(exc)}"
         ) from exc
     except UnicodeEncodeError as exc:
         c.scrub(exc)  # it stays reachable as the new error's __context__
@@ -288,7 +365,7 @@ class PostgresRepository:
         s = f'"{schema}"'
         self._s = s
         self._pool = _Pool(conninfo, max_idle=max_idle)
-        self._deliveries = PostgresDeliveryLog(self)
+        self._deliveries = PostgresDeliveryLog(DIALECT, self._read, self._write, prefix=f"{s}.")
         self._complaint_insert = (
             f"INSERT INTO {s}.complaints ({', '.join(q.COMPLAINT_COLUMNS)}) "
             f"VALUES ({', '.join(['%s'] * (len(q.COMPLAINT_COLUMNS) - 1))}, %s::jsonb)"
@@ -328,6 +405,20 @@ class PostgresRepository:
             f"{document}, c.next_sla_at FROM {s}.complaints AS c WHERE c.next_sla_at < %s"
         )
         self._counter = f"UPDATE {s}.event_counter SET last = last + %s RETURNING last"
+        self._facts = f"{s}.{q.FACTS_TABLE}"
+        self._clocks = f"{s}.{q.CLOCKS_TABLE}"
+        updates = ", ".join(f"{name} = excluded.{name}" for name in q.FACT_COLUMNS[2:])
+        self._fact_upsert = (
+            f"INSERT INTO {self._facts} ({', '.join(q.FACT_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(q.FACT_COLUMNS))}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}"
+        )
+        self._fact_copy = f"COPY {self._facts} ({', '.join(q.FACT_COLUMNS)}) FROM STDIN"
+        self._clock_insert = (
+            f"INSERT INTO {self._clocks} ({', '.join(q.CLOCK_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(q.CLOCK_COLUMNS))})"
+        )
+        self._clock_copy = f"COPY {self._clocks} ({', '.join(q.CLOCK_COLUMNS)}) FROM STDIN"
         try:
             self._migrate()
         except BaseException:
@@ -366,7 +457,10 @@ class PostgresRepository:
             for version, statements in _migrations(s):
                 if version > current:
                     for statement in statements:
-                        conn.execute(statement)
+                        if isinstance(statement, str):
+                            conn.execute(statement)
+                        else:
+                            statement(self, conn)
                     conn.execute(
                         f"INSERT INTO {s}.schema_version (version) VALUES (%s)", (version,)
                     )
@@ -386,6 +480,36 @@ class PostgresRepository:
         with self._read() as conn:
             row = conn.execute(f"SELECT max(version) FROM {self._s}.schema_version").fetchone()
         return int(row[0]) if row is not None else 0
+
+    def _backfill_facts(self, conn: psycopg.Connection[Any]) -> None:
+        """Write the read-model rows of every stored complaint (the facts tables were added)."""
+        after = ""
+        while True:
+            rows = conn.execute(
+                f"{self._select_complaint} WHERE c.id > %s ORDER BY c.id LIMIT 1000", (after,)
+            ).fetchall()
+            if not rows:
+                return
+            self._write_facts(conn, [_decode(row[2], row[3]) for row in rows], replace=False)
+            after = rows[-1][0]
+
+    def _write_facts(
+        self, conn: psycopg.Connection[Any], complaints: Sequence[Complaint], *, replace: bool
+    ) -> None:
+        """Write the read-model rows of *complaints* (their complaint rows written, so locked,
+        already); with *replace*, over their stored ones."""
+        if not complaints:
+            return
+        clocks = [r for x in complaints for r in q.clock_rows(DIALECT, x)]
+        with conn.cursor() as cur:
+            if replace:
+                cur.execute(
+                    f"DELETE FROM {self._clocks} WHERE complaint_id = ANY(%s)",
+                    ([q.escape_text(x.id) for x in complaints],),
+                )
+            cur.executemany(self._fact_upsert, [q.fact_row(DIALECT, x) for x in complaints])
+            if clocks:
+                cur.executemany(self._clock_insert, clocks)
 
     def _positions(self, conn: psycopg.Connection[Any], count: int) -> int:
         """Reserve *count* positions of the global log; return the first."""
@@ -410,12 +534,20 @@ class PostgresRepository:
         rows = [q.escaped_json(q.event_doc(e)) for e in events]
         with self._write() as conn:
             conn.execute(self._complaint_insert, row)
+            self._write_facts(conn, [complaint], replace=False)
             first = self._positions(conn, len(events))
             with conn.cursor() as cur:
                 cur.executemany(
                     self._event_insert,
                     [q.event_row(DIALECT, first + i, e, rows[i]) for i, e in enumerate(events)],
                 )
+                externals = q.external_rows(DIALECT, (complaint,))
+                if externals:
+                    cur.executemany(
+                        f"INSERT INTO {self._s}.{q.EXTERNAL_TABLE} "
+                        "(source, external_id, complaint_id) VALUES (%s, %s, %s)",
+                        externals,
+                    )
             if complainant is not None:
                 conn.execute(
                     self._complainant_upsert,
@@ -436,6 +568,13 @@ class PostgresRepository:
             with cur.copy(self._complaint_copy) as copy:
                 for item in batch:
                     copy.write_row(_complaint_row(item.complaint))
+            with cur.copy(self._fact_copy) as copy:
+                for item in batch:
+                    copy.write_row(q.fact_row(DIALECT, item.complaint))
+            with cur.copy(self._clock_copy) as copy:
+                for item in batch:
+                    for clock in q.clock_rows(DIALECT, item.complaint):
+                        copy.write_row(clock)
             position = self._positions(conn, sum(len(item.events) for item in batch))
             with cur.copy(self._event_copy) as copy:
                 for item in batch:
@@ -444,6 +583,14 @@ class PostgresRepository:
                             q.event_row(DIALECT, position, e, q.escaped_json(q.event_doc(e)))
                         )
                         position += 1
+            externals = q.external_rows(DIALECT, (item.complaint for item in batch))
+            if externals:
+                with cur.copy(
+                    f"COPY {self._s}.{q.EXTERNAL_TABLE} (source, external_id, complaint_id) "
+                    "FROM STDIN"
+                ) as copy:
+                    for row in externals:
+                        copy.write_row(row)
             if any(item.complainant is not None for item in batch):
                 cur.execute(
                     "CREATE TEMPORARY TABLE IF NOT EXISTS iso10002_complainants_staging "
@@ -490,7 +637,8 @@ class PostgresRepository:
         once it commits.
 
         The complaint rows are locked before the event counter, as every write here does, so
-        that no two writers wait for each other in opposite orders.
+        that no two writers wait for each other in opposite orders; the read-model rows of a
+        complaint are written only under its complaint row's lock, between the two.
         """
         prepared = [
             (
@@ -528,6 +676,7 @@ class PostgresRepository:
                 stale[0].expected_version,
                 None if found is None else int(found[0]),
             )
+        self._write_facts(conn, [u.complaint for u in updates], replace=True)
         first = self._positions(conn, sum(len(u.events) for u in updates))
         event_rows: list[Any] = []
         for update, _row, docs in prepared:
@@ -676,7 +825,7 @@ class PostgresRepository:
     def query(self, query: ComplaintQuery) -> Page:
         """One page of matching complaints in ``(received_at, id)`` order."""
         c.check_query(query)
-        tail, params = q.page_clause(DIALECT, query)
+        tail, params = q.page_clause(DIALECT, query, f"{self._s}.")
         with self._read() as conn, conn.cursor() as cur:
             # Streamed: the first rows are decoded while the server still converts the later
             # ones to text, instead of after the whole page has arrived.
@@ -686,13 +835,65 @@ class PostgresRepository:
     def count(self, query: ComplaintQuery) -> int:
         """How many complaints match (cursor and limit ignored)."""
         c.check_query(query)
-        condition, params = q.where(DIALECT, query)
+        condition, params = q.where(DIALECT, query, f"{self._s}.")
         head = f" WHERE {condition}" if condition else ""
         with self._read() as conn:
             row = conn.execute(
                 f"SELECT count(*) FROM {self._s}.complaints{head}", params
             ).fetchone()
         return int(row[0]) if row is not None else 0
+
+    # --- analysis aggregates (see iso10002.ports.FactAggregating) --------------------------------
+
+    def _all(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        with self._read() as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def fact_counts(
+        self, filters: FactFilter, by: Sequence[str], *, daily: bool = False
+    ) -> list[tuple[date | None, tuple[str | None, ...], int]]:
+        """Complaint counts by receipt day and dimensions; see the port."""
+        statement, params = q.fact_counts_query(DIALECT, self._facts, filters, by, daily)
+        return q.fact_counts_rows(self._all(statement, params), daily, q.unescape_text)
+
+    def fact_totals(self, filters: FactFilter) -> FactTotals:
+        """Outcome-independent counts and satisfaction scores; see the port."""
+        return q.fact_totals_row(self._all(*q.fact_totals_query(DIALECT, self._facts, filters))[0])
+
+    def fact_durations(self, filters: FactFilter) -> tuple[list[int], list[int], list[int]]:
+        """Durations from receipt to each milestone; see the port."""
+        return q.fact_durations_rows(
+            self._all(*q.fact_durations_query(DIALECT, self._facts, filters))
+        )
+
+    def clock_counts(
+        self, filters: FactFilter, as_of: datetime
+    ) -> dict[str, tuple[int, int, int, int, int]]:
+        """SLA clocks per milestone and verdict at *as_of*; see the port."""
+        statement, params = q.clock_counts_query(
+            DIALECT, self._facts, self._clocks, filters, c.check_aware("as_of", as_of)
+        )
+        return q.clock_counts_rows(self._all(statement, params), q.unescape_text)
+
+    def backlog_counts(
+        self, filters: FactFilter, at: datetime, limits: Sequence[timedelta]
+    ) -> tuple[list[int], datetime | None]:
+        """Open complaints per age bucket at *at*, and the earliest receipt; see the port."""
+        statement, params = q.backlog_query(
+            DIALECT, self._facts, filters, c.check_aware("at", at), limits
+        )
+        row = self._all(statement, params)[0]
+        return q.backlog_row(row, len(limits)), None if row[1] is None else c.utc(row[1])
+
+    def complainant_counts(self, filters: FactFilter) -> tuple[int, dict[str, int]]:
+        """Distinct complainants, and the counts of those with several complaints; see the
+        port."""
+        counted, repeat = q.complainant_queries(DIALECT, self._facts, filters)
+        with self._read() as conn:
+            row = conn.execute(*counted).fetchone()
+            rows = conn.execute(*repeat).fetchall()
+        found = {q.unescape_text(key): int(n) for key, n in rows}
+        return q.complainants(0 if row is None else int(row[0]), found), found
 
     def last_reference_number(self, prefix: str) -> int | None:
         """The greatest number after *prefix* in a stored reference; see the port."""
@@ -747,42 +948,8 @@ class PostgresRepository:
         return f"PostgresRepository(schema={self._schema!r})"
 
 
-def _delivery(row: Sequence[Any]) -> Delivery:
-    return Delivery(
-        key=row[0],
-        payload=c.load_payload(row[1]),
-        attempts=int(row[2]),
-        status=DeliveryStatus(row[3]),
-        last_error=None if row[4] is None else q.unescape_text(row[4]),
-        available_at=c.utc(row[5]),
-        claimed_by=row[6],
-        lease_until=None if row[7] is None else c.utc(row[7]),
-        delivered_at=None if row[8] is None else c.utc(row[8]),
-    )
-
-
-class PostgresDeliveryLog:
+class PostgresDeliveryLog(SqlDeliveryLog):
     """The delivery log of a :class:`PostgresRepository`, reached as its ``deliveries``."""
-
-    def __init__(self, repository: PostgresRepository) -> None:
-        self._repository = repository
-        s = repository._s
-        self._s = s
-        self._columns = ", ".join(f"d.{name}" for name in q.DELIVERY_COLUMNS)
-        self._select = f"SELECT {', '.join(q.DELIVERY_COLUMNS)} FROM {s}.deliveries"
-
-    def enqueue(self, key: str, payload: dict[str, Any], *, available_at: datetime) -> bool:
-        """Record a delivery; ``False`` if *key* is already recorded."""
-        c.check_name("key", key)
-        text = c.payload_json(payload)
-        at = c.check_aware("available_at", available_at)
-        with self._repository._write() as conn:
-            inserted = conn.execute(
-                f"INSERT INTO {self._s}.deliveries (key, payload, attempts, status, available_at) "
-                "VALUES (%s, %s, 0, 'pending', %s) ON CONFLICT (key) DO NOTHING",
-                (key, text, at),
-            )
-            return inserted.rowcount > 0
 
     def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
         """Lease up to *limit* due deliveries to *worker* (``FOR UPDATE SKIP LOCKED``)."""
@@ -790,92 +957,19 @@ class PostgresDeliveryLog:
         at = c.check_aware("now", now)
         c.check_positive_int("limit", limit)
         until = at + c.check_lease(lease)
-        with self._repository._write() as conn:
+        columns = ", ".join(f"d.{name}" for name in q.DELIVERY_COLUMNS)
+        table = self._deliveries
+        with self._write() as conn:
             rows = conn.execute(
-                f"UPDATE {self._s}.deliveries AS d SET status = 'claimed', claimed_by = %s, "
+                f"UPDATE {table} AS d SET status = 'claimed', claimed_by = %s, "
                 "lease_until = %s, attempts = d.attempts + 1 "
-                f"FROM (SELECT key FROM {self._s}.deliveries "
+                f"FROM (SELECT key FROM {table} "
                 "WHERE (status = 'pending' AND available_at <= %s) "
                 "OR (status = 'claimed' AND lease_until <= %s) "
                 "ORDER BY available_at, key LIMIT %s FOR UPDATE SKIP LOCKED) AS due "
-                f"WHERE d.key = due.key RETURNING {self._columns}",
+                f"WHERE d.key = due.key RETURNING {columns}",
                 (worker, until, at, at, limit),
             ).fetchall()
-        claimed = [_delivery(r) for r in rows]
+        claimed = [self.delivery(r) for r in rows]
         claimed.sort(key=lambda d: (d.available_at, d.key))
         return claimed
-
-    def _exists(self, conn: psycopg.Connection[Any], key: str) -> None:
-        found = conn.execute(
-            f"SELECT 1 FROM {self._s}.deliveries WHERE key = %s", (key,)
-        ).fetchone()
-        if found is None:
-            raise NotFoundError("no delivery with that key")
-
-    def mark_delivered(self, key: str, *, worker: str, at: datetime) -> bool:
-        """Record the delivery; ``False`` if it was already delivered."""
-        c.check_name("key", key)
-        c.check_name("worker", worker)
-        when = c.check_aware("at", at)
-        with self._repository._write() as conn:
-            updated = conn.execute(
-                f"UPDATE {self._s}.deliveries SET status = 'delivered', delivered_at = %s, "
-                "claimed_by = %s, lease_until = NULL WHERE key = %s AND status <> 'delivered'",
-                (when, worker, key),
-            ).rowcount
-            if updated == 0:
-                self._exists(conn, key)
-            return updated > 0
-
-    def mark_failed(
-        self, key: str, *, worker: str, error: str, retry_at: datetime, dead: bool = False
-    ) -> bool:
-        """Record a failed attempt by the claim holder; ``False`` if *worker* holds no claim."""
-        c.check_name("key", key)
-        c.check_name("worker", worker)
-        c.check_error(error)
-        when = c.check_aware("retry_at", retry_at)
-        c.check_bool("dead", dead)
-        with self._repository._write() as conn:
-            updated = conn.execute(
-                f"UPDATE {self._s}.deliveries SET status = %s, last_error = %s, "
-                "available_at = %s, claimed_by = NULL, lease_until = NULL "
-                "WHERE key = %s AND status = 'claimed' AND claimed_by = %s",
-                ("dead" if dead else "pending", q.escape_text(error), when, key, worker),
-            ).rowcount
-            if updated == 0:
-                self._exists(conn, key)
-            return updated > 0
-
-    def get(self, key: str) -> Delivery | None:
-        """The delivery with this key, or ``None``."""
-        c.check_text_key("key", key)
-        with self._repository._read() as conn:
-            row = conn.execute(f"{self._select} WHERE key = %s", (q.escape_text(key),)).fetchone()
-        return None if row is None else _delivery(row)
-
-    def dead_letters(self) -> list[Delivery]:
-        """Every dead delivery, ordered by key."""
-        with self._repository._read() as conn:
-            rows = conn.execute(f"{self._select} WHERE status = 'dead' ORDER BY key").fetchall()
-        return [_delivery(r) for r in rows]
-
-    def position(self, name: str) -> int:
-        """The stored position of consumer *name* (0 if never set)."""
-        c.check_name("name", name)
-        with self._repository._read() as conn:
-            row = conn.execute(
-                f"SELECT position FROM {self._s}.consumers WHERE name = %s", (name,)
-            ).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def set_position(self, name: str, position: int) -> None:
-        """Store the position of consumer *name*."""
-        c.check_name("name", name)
-        c.check_positive_int("position", position, low=0)
-        with self._repository._write() as conn:
-            conn.execute(
-                f"INSERT INTO {self._s}.consumers (name, position) VALUES (%s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                (name, position),
-            )

@@ -14,8 +14,8 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
 from os import PathLike, fspath
 from types import TracebackType
 from typing import Any
@@ -27,7 +27,6 @@ from iso10002.errors import (
     ComplaintNotFound,
     ConcurrencyConflict,
     DuplicateError,
-    NotFoundError,
     StorageError,
     ValidationError,
     describe,
@@ -36,7 +35,8 @@ from iso10002.model import Complainant, Complaint, redacted
 from iso10002.ports import (
     ComplaintQuery,
     Delivery,
-    DeliveryStatus,
+    FactFilter,
+    FactTotals,
     NewComplaint,
     Page,
     StoredEvent,
@@ -45,11 +45,19 @@ from iso10002.ports import (
 
 from . import _common as c
 from . import _sql as q
+from ._sql_log import SqlDeliveryLog
 
 __all__ = ["SCHEMA_VERSION", "SqliteDeliveryLog", "SqliteRepository"]
 
 DIALECT = q.Dialect(
-    placeholder="?", time=micros, text=q.IDENTITY, true="1", false="0", json=c.to_json
+    placeholder="?",
+    time=micros,
+    text=q.IDENTITY,
+    true="1",
+    false="0",
+    json=c.to_json,
+    read_time=from_micros,
+    read_text=q.IDENTITY,
 )
 
 _COMPLAINT_INSERT = (
@@ -60,6 +68,18 @@ _EVENT_INSERT = (
     f"INSERT INTO events ({', '.join(q.EVENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(q.EVENT_COLUMNS))})"
 )
+_EXTERNAL_INSERT = (
+    f"INSERT INTO {q.EXTERNAL_TABLE} (source, external_id, complaint_id) VALUES (?, ?, ?)"
+)
+_FACT_REPLACE = (
+    f"INSERT OR REPLACE INTO {q.FACTS_TABLE} ({', '.join(q.FACT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(q.FACT_COLUMNS))})"
+)
+_CLOCK_INSERT = (
+    f"INSERT INTO {q.CLOCKS_TABLE} ({', '.join(q.CLOCK_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(q.CLOCK_COLUMNS))})"
+)
+_CLOCK_DELETE = f"DELETE FROM {q.CLOCKS_TABLE} WHERE received_at = ? AND complaint_id = ?"
 _COMPLAINANT_UPSERT = (
     "INSERT INTO complainants (id, payload) VALUES (?, ?) "
     "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload"
@@ -80,7 +100,25 @@ def _complaint_update(changed: tuple[int, ...]) -> str:
     return f"UPDATE complaints SET {sets} WHERE id = ? AND version = ?"
 
 
-_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+_Step = str | Callable[[sqlite3.Connection], None]
+"""A migration step: a statement, or a function run on the migrating connection."""
+
+
+def _backfill_facts(conn: sqlite3.Connection) -> None:
+    """Write the read-model rows of every stored complaint (the facts tables were added)."""
+    after = ""
+    while True:
+        rows = conn.execute(
+            f"{_SELECT_COMPLAINT} WHERE c.id > ? ORDER BY c.id LIMIT {_CHUNK}", (after,)
+        ).fetchall()
+        if not rows:
+            return
+        complaints = [_decode(row[2], row[3]) for row in rows]
+        _write_facts(conn, complaints, replace=False)
+        after = rows[-1][0]
+
+
+_MIGRATIONS: tuple[tuple[int, tuple[_Step, ...]], ...] = (
     (
         1,
         (
@@ -142,6 +180,60 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE TABLE consumers (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
         ),
     ),
+    (
+        2,
+        (
+            f"""CREATE TABLE {q.EXTERNAL_TABLE} (
+                source TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                complaint_id TEXT NOT NULL,
+                PRIMARY KEY (source, external_id)
+            ) WITHOUT ROWID""",
+            f"CREATE INDEX external_references_complaint ON {q.EXTERNAL_TABLE} (complaint_id)",
+        ),
+    ),
+    (
+        3,
+        (
+            f"""CREATE TABLE {q.FACTS_TABLE} (
+                received_at INTEGER NOT NULL,
+                id TEXT NOT NULL UNIQUE,
+                received_day INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                category TEXT,
+                channel TEXT NOT NULL,
+                priority TEXT,
+                product TEXT,
+                team TEXT,
+                segment TEXT,
+                complainant_id TEXT NOT NULL,
+                outcome TEXT,
+                to_acknowledgement INTEGER,
+                to_decision INTEGER,
+                to_closure INTEGER,
+                closure_at INTEGER,
+                ever_closed INTEGER NOT NULL,
+                withdrawn INTEGER NOT NULL,
+                reopened INTEGER NOT NULL,
+                internal_review INTEGER NOT NULL,
+                external_dispute INTEGER NOT NULL,
+                score INTEGER,
+                PRIMARY KEY (received_at, id)
+            ) WITHOUT ROWID""",
+            f"""CREATE TABLE {q.CLOCKS_TABLE} (
+                received_at INTEGER NOT NULL,
+                complaint_id TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                milestone TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                due_at INTEGER,
+                stopped_at INTEGER,
+                paused_since INTEGER,
+                PRIMARY KEY (received_at, complaint_id, position)
+            ) WITHOUT ROWID""",
+            _backfill_facts,
+        ),
+    ),
 )
 
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
@@ -170,6 +262,16 @@ def _decode(complaint: Any, receipt: Any) -> Complaint:
     return ev.apply(None, q.load_event(json.loads(receipt)))
 
 
+def _write_facts(
+    conn: sqlite3.Connection, complaints: Sequence[Complaint], *, replace: bool
+) -> None:
+    """Write the read-model rows of *complaints*; with *replace*, over their stored ones."""
+    if replace:
+        conn.executemany(_CLOCK_DELETE, [(micros(x.details.received_at), x.id) for x in complaints])
+    conn.executemany(_FACT_REPLACE, [q.fact_row(DIALECT, x) for x in complaints])
+    conn.executemany(_CLOCK_INSERT, [r for x in complaints for r in q.clock_rows(DIALECT, x)])
+
+
 _UpdateRows = tuple[str, tuple[Any, ...], list[tuple[Any, ...]], q.Prepared]
 """A prepared save: the UPDATE statement, its parameters (without the expected version) and
 the event rows."""
@@ -188,6 +290,10 @@ def _translate(exc: BaseException) -> None:
     """Raise the library's error for the driver error *exc* (return for any other error)."""
     if isinstance(exc, sqlite3.IntegrityError):
         found = _UNIQUE.search(str(exc))
+        if found is not None and found.group(1) == q.EXTERNAL_TABLE:
+            raise DuplicateError(
+                "a complaint with this external reference is already stored"
+            ) from None
         if found is not None and found.group(1) in ("complaints", "events"):
             column = {"id": "id", "reference": "reference"}.get(found.group(2), "id")
             raise DuplicateError(f"a complaint with this {column} is already stored") from None
@@ -378,7 +484,7 @@ class SqliteRepository:
                 what="SQLite options",
             )
         self._db = _Connections(self._path, timeout=timeout, synchronous=synchronous.upper())
-        self._deliveries = SqliteDeliveryLog(self)
+        self._deliveries = SqliteDeliveryLog(DIALECT, self._read, self._write)
         try:
             self._migrate()
         except BaseException:
@@ -411,7 +517,10 @@ class SqliteRepository:
             for version, statements in _MIGRATIONS:
                 if version > current:
                     for statement in statements:
-                        conn.execute(statement)
+                        if isinstance(statement, str):
+                            conn.execute(statement)
+                        else:
+                            statement(conn)
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     @property
@@ -460,6 +569,13 @@ class SqliteRepository:
                 conn.executemany(_COMPLAINT_INSERT, complaints)
                 conn.executemany(_EVENT_INSERT, events)
                 conn.executemany(_COMPLAINANT_UPSERT, complainants)
+                conn.executemany(
+                    _EXTERNAL_INSERT,
+                    q.external_rows(DIALECT, (i.complaint for i in batch[start : start + _CHUNK])),
+                )
+                _write_facts(
+                    conn, [item.complaint for item in batch[start : start + _CHUNK]], replace=False
+                )
         return len(batch)
 
     def save(
@@ -477,6 +593,7 @@ class SqliteRepository:
         with self._write() as conn:
             for update, rows in prepared:
                 self._apply_update(conn, update.complaint, update.expected_version, rows)
+            _write_facts(conn, [u.complaint for u in checked], replace=True)
         for update, (*_, prepared_row) in prepared:
             self._cache.stored(update.complaint, prepared_row)
 
@@ -608,6 +725,60 @@ class SqliteRepository:
         with self._read() as conn:
             return int(conn.execute(f"SELECT count(*) FROM complaints{head}", params).fetchone()[0])
 
+    # --- analysis aggregates (see iso10002.ports.FactAggregating) --------------------------------
+
+    def _all(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        with self._read() as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def fact_counts(
+        self, filters: FactFilter, by: Sequence[str], *, daily: bool = False
+    ) -> list[tuple[date | None, tuple[str | None, ...], int]]:
+        """Complaint counts by receipt day and dimensions; see the port."""
+        statement, params = q.fact_counts_query(DIALECT, q.FACTS_TABLE, filters, by, daily)
+        return q.fact_counts_rows(self._all(statement, params), daily, q.IDENTITY)
+
+    def fact_totals(self, filters: FactFilter) -> FactTotals:
+        """Outcome-independent counts and satisfaction scores; see the port."""
+        return q.fact_totals_row(
+            self._all(*q.fact_totals_query(DIALECT, q.FACTS_TABLE, filters))[0]
+        )
+
+    def fact_durations(self, filters: FactFilter) -> tuple[list[int], list[int], list[int]]:
+        """Durations from receipt to each milestone; see the port."""
+        return q.fact_durations_rows(
+            self._all(*q.fact_durations_query(DIALECT, q.FACTS_TABLE, filters))
+        )
+
+    def clock_counts(
+        self, filters: FactFilter, as_of: datetime
+    ) -> dict[str, tuple[int, int, int, int, int]]:
+        """SLA clocks per milestone and verdict at *as_of*; see the port."""
+        statement, params = q.clock_counts_query(
+            DIALECT, q.FACTS_TABLE, q.CLOCKS_TABLE, filters, c.check_aware("as_of", as_of)
+        )
+        return q.clock_counts_rows(self._all(statement, params), q.IDENTITY)
+
+    def backlog_counts(
+        self, filters: FactFilter, at: datetime, limits: Sequence[timedelta]
+    ) -> tuple[list[int], datetime | None]:
+        """Open complaints per age bucket at *at*, and the earliest receipt; see the port."""
+        statement, params = q.backlog_query(
+            DIALECT, q.FACTS_TABLE, filters, c.check_aware("at", at), limits
+        )
+        row = self._all(statement, params)[0]
+        return q.backlog_row(row, len(limits)), None if row[1] is None else from_micros(row[1])
+
+    def complainant_counts(self, filters: FactFilter) -> tuple[int, dict[str, int]]:
+        """Distinct complainants, and the counts of those with several complaints; see the
+        port."""
+        counted, repeat = q.complainant_queries(DIALECT, q.FACTS_TABLE, filters)
+        with self._read() as conn:
+            total = int(conn.execute(*counted).fetchone()[0])
+            rows = conn.execute(*repeat).fetchall()
+        found = {key: int(n) for key, n in rows}
+        return q.complainants(total, found), found
+
     def last_reference_number(self, prefix: str) -> int | None:
         """The greatest number after *prefix* in a stored reference; see the port."""
         statement, params = q.last_number_query(
@@ -660,49 +831,16 @@ class SqliteRepository:
         return f"SqliteRepository({self._path!r})"
 
 
-def _delivery(row: Sequence[Any]) -> Delivery:
-    return Delivery(
-        key=row[0],
-        payload=c.load_payload(row[1]),
-        attempts=int(row[2]),
-        status=DeliveryStatus(row[3]),
-        last_error=row[4],
-        available_at=from_micros(row[5]),
-        claimed_by=row[6],
-        lease_until=None if row[7] is None else from_micros(row[7]),
-        delivered_at=None if row[8] is None else from_micros(row[8]),
-    )
-
-
-_SELECT_DELIVERY = f"SELECT {', '.join(q.DELIVERY_COLUMNS)} FROM deliveries"
-
-
-class SqliteDeliveryLog:
+class SqliteDeliveryLog(SqlDeliveryLog):
     """The delivery log of a :class:`SqliteRepository`, reached as its ``deliveries``."""
 
-    def __init__(self, repository: SqliteRepository) -> None:
-        self._repository = repository
-
-    def enqueue(self, key: str, payload: dict[str, Any], *, available_at: datetime) -> bool:
-        """Record a delivery; ``False`` if *key* is already recorded."""
-        c.check_name("key", key)
-        text = c.payload_json(payload)
-        at = micros(c.check_aware("available_at", available_at))
-        with self._repository._write() as conn:
-            inserted = conn.execute(
-                "INSERT INTO deliveries (key, payload, attempts, status, available_at) "
-                "VALUES (?, ?, 0, 'pending', ?) ON CONFLICT (key) DO NOTHING",
-                (key, text, at),
-            )
-            return inserted.rowcount > 0
-
     def claim(self, *, worker: str, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
-        """Lease up to *limit* due deliveries to *worker*."""
+        """Lease up to *limit* due deliveries to *worker* (SQLite has one writer at a time)."""
         c.check_name("worker", worker)
         at = micros(c.check_aware("now", now))
         c.check_positive_int("limit", limit)
         until = at + c.check_lease(lease) // MICROSECOND
-        with self._repository._write() as conn:
+        with self._write() as conn:
             keys = [
                 r[0]
                 for r in conn.execute(
@@ -719,82 +857,5 @@ class SqliteDeliveryLog:
                 "attempts = attempts + 1 WHERE key = ?",
                 [(worker, until, key) for key in keys],
             )
-            rows = [
-                conn.execute(f"{_SELECT_DELIVERY} WHERE key = ?", (k,)).fetchone() for k in keys
-            ]
-        return [_delivery(r) for r in rows]
-
-    def _status(self, conn: sqlite3.Connection, key: str) -> tuple[str, str | None]:
-        row = conn.execute(
-            "SELECT status, claimed_by FROM deliveries WHERE key = ?", (key,)
-        ).fetchone()
-        if row is None:
-            raise NotFoundError("no delivery with that key")
-        return row[0], row[1]
-
-    def mark_delivered(self, key: str, *, worker: str, at: datetime) -> bool:
-        """Record the delivery; ``False`` if it was already delivered."""
-        c.check_name("key", key)
-        c.check_name("worker", worker)
-        when = micros(c.check_aware("at", at))
-        with self._repository._write() as conn:
-            status, _ = self._status(conn, key)
-            if status == DeliveryStatus.DELIVERED.value:
-                return False
-            conn.execute(
-                "UPDATE deliveries SET status = 'delivered', delivered_at = ?, claimed_by = ?, "
-                "lease_until = NULL WHERE key = ?",
-                (when, worker, key),
-            )
-            return True
-
-    def mark_failed(
-        self, key: str, *, worker: str, error: str, retry_at: datetime, dead: bool = False
-    ) -> bool:
-        """Record a failed attempt by the claim holder; ``False`` if *worker* holds no claim."""
-        c.check_name("key", key)
-        c.check_name("worker", worker)
-        c.check_error(error)
-        when = micros(c.check_aware("retry_at", retry_at))
-        c.check_bool("dead", dead)
-        with self._repository._write() as conn:
-            status, holder = self._status(conn, key)
-            if status != DeliveryStatus.CLAIMED.value or holder != worker:
-                return False
-            conn.execute(
-                "UPDATE deliveries SET status = ?, last_error = ?, available_at = ?, "
-                "claimed_by = NULL, lease_until = NULL WHERE key = ?",
-                ("dead" if dead else "pending", error, when, key),
-            )
-            return True
-
-    def get(self, key: str) -> Delivery | None:
-        """The delivery with this key, or ``None``."""
-        c.check_text_key("key", key)
-        with self._repository._read() as conn:
-            row = conn.execute(f"{_SELECT_DELIVERY} WHERE key = ?", (key,)).fetchone()
-        return None if row is None else _delivery(row)
-
-    def dead_letters(self) -> list[Delivery]:
-        """Every dead delivery, ordered by key."""
-        with self._repository._read() as conn:
-            rows = conn.execute(f"{_SELECT_DELIVERY} WHERE status = 'dead' ORDER BY key").fetchall()
-        return [_delivery(r) for r in rows]
-
-    def position(self, name: str) -> int:
-        """The stored position of consumer *name* (0 if never set)."""
-        c.check_name("name", name)
-        with self._repository._read() as conn:
-            row = conn.execute("SELECT position FROM consumers WHERE name = ?", (name,)).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def set_position(self, name: str, position: int) -> None:
-        """Store the position of consumer *name*."""
-        c.check_name("name", name)
-        c.check_positive_int("position", position, low=0)
-        with self._repository._write() as conn:
-            conn.execute(
-                "INSERT INTO consumers (name, position) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                (name, position),
-            )
+            rows = [conn.execute(f"{self._select} WHERE key = ?", (k,)).fetchone() for k in keys]
+        return [self.delivery(r) for r in rows]

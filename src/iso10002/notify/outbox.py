@@ -202,6 +202,14 @@ def derive(
     return found
 
 
+def _imported(history: Sequence[ev.Event], event: ev.Event) -> bool:
+    """Whether an import marker in *history* covers *event* (markers follow what they cover)."""
+    return any(
+        isinstance(marker, ev.ComplaintImported) and marker.covers(event)
+        for marker in history[event.sequence :]
+    )
+
+
 Recipients = Callable[[str, Complaint, Complainant | None], str | None]
 """Resolves a recipient role to an address: ``(role, complaint, complainant) -> address``."""
 
@@ -301,6 +309,8 @@ class OutboxDispatcher:
                     history = histories[event.complaint_id] = self.storage.events(
                         event.complaint_id
                     )
+                if _imported(history, event):
+                    continue
                 # The complaint as it was when the event happened.
                 complaint = ev.replay(history[: event.sequence])
                 later = history[event.sequence :]

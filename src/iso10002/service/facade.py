@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+
+import attrs
 
 from iso10002.clock import Clock
 from iso10002.errors import ConfigurationError, ValidationError, describe
 from iso10002.intake import Intake
 from iso10002.model import Assessment, Classification, Complaint, EscalationKind
 from iso10002.notify import DispatchReport, Notifier, OutboxDispatcher
-from iso10002.ports import Storage
+from iso10002.ports import ComplaintQuery, Storage, iter_complaints
 from iso10002.references import ReferenceGenerator
 from iso10002.sla import SlaPlanner
 from iso10002.taxonomy import SeverityMatrix, Taxonomy, assess
@@ -326,6 +328,25 @@ class ComplaintsHandling:
         if self.deps.status_secret is None:
             raise ConfigurationError([("status_secret", "this service was built without one")])
         return self.deps.status_secret
+
+    def complaints(
+        self, query: ComplaintQuery | None = None, *, open: bool | None = None
+    ) -> Iterator[Complaint]:
+        """The stored complaints *query* selects (all by default), in its order, fetched a page
+        at a time; ``open=True`` keeps those in a non-terminal state of this workflow,
+        ``open=False`` those in a terminal one."""
+        if query is not None and not isinstance(query, ComplaintQuery):
+            raise ValidationError([("query", f"expected a ComplaintQuery, got {describe(query)}")])
+        if open is not None and not isinstance(open, bool):
+            raise ValidationError([("open", f"expected a bool or None, got {describe(open)}")])
+        query = query or ComplaintQuery()
+        if open is not None:
+            workflow = self.deps.workflow
+            wanted = {n for n in workflow.state_names if workflow.state(n).terminal is not open}
+            if query.states is not None:
+                wanted &= set(query.states)
+            query = attrs.evolve(query, states=frozenset(wanted))
+        return iter_complaints(self.deps.storage, query)
 
     def status_token(self, complaint: Complaint) -> str:
         """The secret token that shows its holder the status of *complaint* (give it to the

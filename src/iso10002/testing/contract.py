@@ -54,6 +54,7 @@ from iso10002.model import (
     ComplaintDetails,
     Complexity,
     EscalationKind,
+    ExternalReference,
     Outcome,
     Priority,
     Safety,
@@ -108,10 +109,12 @@ def new_complaint(
     description: str = "I was charged twice for the same order.",
     with_complainant: bool = True,
     complainant_name: str = "Ann Example",
+    external: tuple[str, str] | None = None,
 ) -> NewComplaint:
     """A freshly received complaint ``c-<number>`` with its receipt event and complainant.
 
-    It is received *number* minutes after :data:`T0` unless *received_at* says otherwise.
+    It is received *number* minutes after :data:`T0` unless *received_at* says otherwise;
+    *external* is its ``(source, id)`` external reference.
     """
     complaint_id = f"c-{number}"
     at = received_at or T0 + timedelta(minutes=int(number) if isinstance(number, int) else 0)
@@ -122,6 +125,7 @@ def new_complaint(
         complainant_id=person,
         subject=subject,
         description=description,
+        external_reference=None if external is None else ExternalReference(*external),
     )
     receipt = ev.ComplaintReceived(
         complaint_id=complaint_id,
@@ -394,6 +398,37 @@ class RepositoryContract:
             repository.add_many([new_complaint(1), "not a NewComplaint"])  # type: ignore[list-item]
         assert repository.count(ComplaintQuery()) == 0
         assert self._log(repository) == []
+
+    def test_external_references_are_unique_per_source_and_queryable(
+        self, repository: ComplaintRepository
+    ) -> None:
+        repository.add_many(
+            [
+                new_complaint(1, external=("cfpb", "101")),
+                new_complaint(2, external=("nyc311", "101")),  # same id, another source
+                new_complaint(3, external=("cfpb", "102")),
+                new_complaint(4),
+            ]
+        )
+        assert repository.get("c-1").external_reference == ExternalReference("cfpb", "101")
+        assert repository.get("c-4").external_reference is None
+        found = repository.query(ComplaintQuery(source="cfpb", external_id="101"))
+        assert _ids(found.items) == ["c-1"]
+        assert _ids(repository.query(ComplaintQuery(source="cfpb")).items) == ["c-1", "c-3"]
+        assert _ids(repository.query(ComplaintQuery(external_id="101")).items) == ["c-1", "c-2"]
+        assert repository.count(ComplaintQuery(source="cfpb", external_id="999")) == 0
+        assert repository.count(ComplaintQuery(source="cfpb", states=["received"])) == 2
+        with pytest.raises(DuplicateError, match="external reference"):
+            self._add(repository, new_complaint(5, external=("cfpb", "102")))
+        with pytest.raises(DuplicateError, match="external reference"):
+            repository.add_many(
+                [new_complaint(6, external=("x", "1")), new_complaint(7, external=("x", "1"))]
+            )
+        with pytest.raises(ComplaintNotFound):
+            repository.get("c-5")
+        assert repository.count(ComplaintQuery(source="x")) == 0
+        assert repository.count(ComplaintQuery()) == 4
+        assert len(self._log(repository)) == 4
 
     def test_complainants_are_stored_apart(self, repository: ComplaintRepository) -> None:
         item = new_complaint(1)
