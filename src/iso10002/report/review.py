@@ -146,7 +146,7 @@ def workflow_rows(workflow: WorkflowDefinition) -> list[dict[str, str]]:
             if transition.target is None
             else f"{transition.name} → {transition.target}"
         )
-        for source in transition.sources:
+        for source in workflow.expand_sources(transition.sources):
             leaving[source].append(arrow)
     rows = []
     for state in workflow.states:
