@@ -110,8 +110,18 @@ def check_recorded(clock: MilestoneClock, now: datetime, *, swept: bool) -> None
 
 
 def check_events(history: Iterable[ev.Event], complaint: Complaint) -> None:
-    """One ``SlaBreached`` per breached clock, carrying its due instant; noticed when stored."""
-    breaches = [e for e in history if isinstance(e, ev.SlaBreached)]
+    """One ``SlaBreached`` per breached clock, carrying its due instant; noticed when stored.
+
+    A milestone's clock starts afresh when a state starts it again (``reopened``); the breaches
+    of the clocks it replaced are not the current clock's.
+    """
+    events = list(history)
+    started = {e.milestone: i for i, e in enumerate(events) if isinstance(e, ev.SlaClockStarted)}
+    breaches = [
+        e
+        for i, e in enumerate(events)
+        if isinstance(e, ev.SlaBreached) and i > started.get(e.milestone, -1)
+    ]
     assert len({e.milestone for e in breaches}) == len(breaches)
     for event in breaches:
         clock = complaint.clock(event.milestone)
