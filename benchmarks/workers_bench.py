@@ -225,7 +225,9 @@ def main() -> int:
         "ISO10002_TEST_POSTGRES_URL"
     )
     if not base:
-        print("workers benchmark skipped: set ISO10002_TEST_POSTGRES_URL to run it", file=sys.stderr)
+        print(
+            "workers benchmark skipped: set ISO10002_TEST_POSTGRES_URL to run it", file=sys.stderr
+        )
         return 0
     counts = [int(x) for x in args.workers.split(",")]
     lifecycles = args.lifecycles or (12 if args.quick else 240)
