@@ -225,8 +225,10 @@ def main() -> int:
         "ISO10002_TEST_POSTGRES_URL"
     )
     if not base:
-        print("set ISO10002_TEST_POSTGRES_URL to run the workers benchmark", file=sys.stderr)
-        return 2
+        print(
+            "workers benchmark skipped: set ISO10002_TEST_POSTGRES_URL to run it", file=sys.stderr
+        )
+        return 0
     counts = [int(x) for x in args.workers.split(",")]
     lifecycles = args.lifecycles or (12 if args.quick else 240)
     print(f"# Workers on one PostgreSQL: {lifecycles} lifecycles per worker, 7 commands each")
