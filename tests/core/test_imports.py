@@ -48,18 +48,7 @@ def test_files_were_found() -> None:
     assert len(FILES) > 40
 
 
-# Known until the configuration loader moves out of the workflow package.
-_KNOWN = {"iso10002.taxonomy.codes"}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True)) if _module(p) in _KNOWN else p
-        for p in FILES
-    ],
-    ids=_module,
-)
+@pytest.mark.parametrize("path", FILES, ids=_module)
 def test_no_private_name_or_foreign_private_module_is_imported(path: Path) -> None:
     here = _module(path)
     problems = []

@@ -204,7 +204,7 @@ def test_toml_escapes_text() -> None:
 
 @needs_toml
 def test_the_toml_writer_handles_every_json_value() -> None:
-    from iso10002.workflow import _config
+    from iso10002 import _config
 
     tomllib: Any = importlib.import_module("tomllib")
 
@@ -527,7 +527,7 @@ def test_problem_translation_helpers() -> None:
     from cattrs.errors import ClassValidationError
 
     from iso10002.errors import Iso10002Error, ValidationError
-    from iso10002.workflow import _config
+    from iso10002 import _config
 
     nested = ClassValidationError("x", [ValidationError([("a", "bad")])], int)
     assert [str(p) for p in _config.problems_of(nested, "top")] == ["top.a: bad"]

@@ -20,9 +20,9 @@ from typing import Any
 import attrs
 import cattrs
 
+from iso10002 import _config as cfg
 from iso10002 import _validate as v
 from iso10002.errors import Problem, TaxonomyError, ValidationError, describe
-from iso10002.workflow import _config as cfg
 
 __all__ = ["CSV_COLUMNS", "Code", "Taxonomy"]
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import cattrs
 
+from iso10002 import _config as cfg
 from iso10002 import events as ev
 from iso10002.errors import (
     AmbiguousTransitionError,
@@ -24,7 +25,6 @@ from iso10002.errors import (
     ValidationError,
 )
 
-from . import _config as cfg
 from .guards import GuardCheck, registered_guards
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from iso10002 import _config as cfg
 from iso10002 import _validate as v
 from iso10002.errors import (
     ConfigurationError,
@@ -33,8 +34,6 @@ from iso10002.errors import (
     describe,
 )
 from iso10002.sla.policy import MILESTONES
-
-from . import _config as cfg
 
 __all__ = ["GuardRef", "State", "Transition", "WorkflowDefinition"]
 

@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import attrs
 
+from iso10002 import _config as cfg
 from iso10002 import _validate as v
 from iso10002.errors import ConfigurationError
 from iso10002.model import Complaint, EscalationKind
 
-from . import _config as cfg
 from .actor import Actor
 
 __all__ = [
