@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iso10002 import events as ev
@@ -132,6 +132,8 @@ def check_events(history: Iterable[ev.Event], complaint: Complaint) -> None:
 # -- generated event histories -------------------------------------------------------------------
 
 
+# The recorded breach against its recomputation: 500 examples in CI (2.5 times the profile).
+@settings(max_examples=settings().max_examples * 5 // 2)
 @given(event_histories(max_events=40))
 def test_generated_histories_record_each_breach_at_its_due_instant(
     history: list[ev.Event],

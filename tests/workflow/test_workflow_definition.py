@@ -526,8 +526,8 @@ def test_fixed_values_go_through_the_event_field_converters() -> None:
 def test_problem_translation_helpers() -> None:
     from cattrs.errors import ClassValidationError
 
-    from iso10002.errors import Iso10002Error, ValidationError
     from iso10002 import _config
+    from iso10002.errors import Iso10002Error, ValidationError
 
     nested = ClassValidationError("x", [ValidationError([("a", "bad")])], int)
     assert [str(p) for p in _config.problems_of(nested, "top")] == ["top.a: bad"]
