@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from datetime import datetime, timedelta, timezone
 
@@ -407,20 +408,42 @@ def test_a_row_with_the_wrong_number_of_fields_is_rejected(memory: Storage) -> N
     assert '3,line 3,"has 3 fields, the header has 18"' in rejects
 
 
-def test_mappings_load_from_toml_and_name_bad_keys() -> None:
-    mapping = ImportMapping.from_toml(
-        """
-        source = "crm"
-        [fields]
-        external_id = "Case"
-        subject = "Title"
-        description = "Body"
-        [fields.received_at]
-        columns = ["Opened"]
-        format = "%d.%m.%Y %H:%M"
-        timezone = "Europe/Berlin"
-        """
-    )
+CRM_TOML = """
+source = "crm"
+[fields]
+external_id = "Case"
+subject = "Title"
+description = "Body"
+[fields.received_at]
+columns = ["Opened"]
+format = "%d.%m.%Y %H:%M"
+timezone = "Europe/Berlin"
+"""
+CRM = {
+    "source": "crm",
+    "fields": {
+        "external_id": "Case",
+        "subject": "Title",
+        "description": "Body",
+        "received_at": {
+            "columns": ["Opened"],
+            "format": "%d.%m.%Y %H:%M",
+            "timezone": "Europe/Berlin",
+        },
+    },
+}
+
+
+def test_mappings_load_from_toml_where_python_reads_it() -> None:
+    if importlib.util.find_spec("tomllib") is None:  # Python 3.10: no TOML reader to use
+        with pytest.raises(ConfigurationError, match=r"Python 3\.11"):
+            ImportMapping.from_toml(CRM_TOML)
+        return
+    assert ImportMapping.from_toml(CRM_TOML) == ImportMapping.from_dict(CRM)
+
+
+def test_mappings_load_from_dicts_and_name_bad_keys() -> None:
+    mapping = ImportMapping.from_dict(CRM)
     assert mapping.prefix == "CRM-"
     assert ImportMapping.from_dict(mapping.to_dict()) == mapping
     with pytest.raises(ConfigurationError) as caught:
